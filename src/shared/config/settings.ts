@@ -13,14 +13,11 @@ export const settingsSchema = z
     AZURE_CLIENT_ID: z.string().min(1).optional(),
     PHOENIX_POLICY_PATH: z.string().min(1).default("config/ops-policy.json"),
     PHOENIX_ARM_ENDPOINT: url.default("https://management.azure.com"),
-    PHOENIX_ARM_AUDIENCE: url.optional(),
+    PHOENIX_ARM_AUDIENCE: url.default("https://management.azure.com"),
     /** Regional metrics data-plane endpoint; when unset it is derived from each environment's region. */
     PHOENIX_METRICS_ENDPOINT: url.optional(),
     PHOENIX_METRICS_AUDIENCE: url.default("https://metrics.monitor.azure.com"),
-    PHOENIX_LOGS_ENDPOINT: url.default("https://api.loganalytics.io"),
-    PHOENIX_LOGS_AUDIENCE: url.default("https://api.loganalytics.io"),
     PHOENIX_EMAIL_ENDPOINT: url.optional(),
-    PHOENIX_EMAIL_AUDIENCE: url.default("https://communication.azure.com"),
     PHOENIX_EMAIL_SENDER: z.email().optional(),
     /** Storage: a connection string (Azurite locally) or identity-based settings, as the Functions host takes them. */
     AzureWebJobsStorage: z.string().min(1).optional(),

@@ -1,0 +1,5 @@
+/**
+ * The Functions app: importing each trigger module registers it with the host (v4 programming model).
+ */
+import "./functions/health-checks-http.ts";
+import "./functions/health-check-timer.ts";

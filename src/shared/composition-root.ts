@@ -1,0 +1,202 @@
+import { WebSiteManagementClient } from "@azure/arm-appservice";
+import { SqlManagementClient } from "@azure/arm-sql";
+import { EmailClient } from "@azure/communication-email";
+import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { TableClient } from "@azure/data-tables";
+import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
+import { MetricsClient } from "@azure/monitor-query-metrics";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { ArmInventory } from "./adapters/arm-inventory.ts";
+import { AcsEmailSender } from "./adapters/acs-email.ts";
+import { FetchHealthProbe } from "./adapters/http-probe.ts";
+import { MonitorMetricsReader } from "./adapters/monitor-metrics.ts";
+import { TableRunStore } from "./adapters/table-run-store.ts";
+import { loadPolicyFile, loadSettings } from "./config/load.ts";
+import type { OpsPolicy } from "./config/policy.ts";
+import type { Settings } from "./config/settings.ts";
+import { OpsError } from "./errors.ts";
+import { type Logger, createLogger, stderrSink } from "./log.ts";
+import type { HealthCheckDeps } from "./operations/health-check.ts";
+import { type EmailSender, systemClock } from "./ports/index.ts";
+import type { RunStore } from "./ports/store.ts";
+
+export interface Services {
+  settings: Settings;
+  policy: OpsPolicy;
+  logger: Logger;
+  store: RunStore;
+  healthCheck: HealthCheckDeps;
+}
+
+export interface CompositionOptions {
+  env?: Record<string, string | undefined>;
+  /** Folder that relative paths in settings (the policy file) are resolved against. */
+  baseDir?: string;
+  logger?: Logger;
+}
+
+/**
+ * The one place where settings become clients. Everything is built on first use and once per process:
+ * one credential, one client per service (and per subscription or region where the SDK binds one).
+ */
+export function createServices(options: CompositionOptions = {}): Services {
+  const settings = loadSettings(options.env ?? process.env);
+  const policy = loadPolicyFile(settings.PHOENIX_POLICY_PATH, options.baseDir);
+  const logger = options.logger ?? createLogger(stderrSink, { app: "phoenix-ops" });
+  const credential = createCredential(settings);
+  const clientOptions = sdkClientOptions(settings);
+
+  const perKey = <T>(make: (key: string) => T): ((key: string) => T) => {
+    const cache = new Map<string, T>();
+    return (key) => {
+      let client = cache.get(key);
+      if (!client) {
+        client = make(key);
+        cache.set(key, client);
+      }
+      return client;
+    };
+  };
+
+  const armScope = `${settings.PHOENIX_ARM_AUDIENCE.replace(/\/$/, "")}/.default`;
+  const webSites = perKey(
+    (subscriptionId) =>
+      new WebSiteManagementClient(credential, subscriptionId, {
+        ...clientOptions,
+        endpoint: settings.PHOENIX_ARM_ENDPOINT,
+        credentials: { scopes: [armScope] },
+      }),
+  );
+  const sql = perKey(
+    (subscriptionId) =>
+      new SqlManagementClient(credential, subscriptionId, {
+        ...clientOptions,
+        endpoint: settings.PHOENIX_ARM_ENDPOINT,
+        credentialScopes: [armScope],
+      }),
+  );
+  const metricsClient = perKey(
+    (region) =>
+      new MetricsClient(settings.PHOENIX_METRICS_ENDPOINT ?? `https://${region}.metrics.monitor.azure.com`, credential, {
+        ...clientOptions,
+        audience: `${settings.PHOENIX_METRICS_AUDIENCE.replace(/\/$/, "")}/.default`,
+      }),
+  );
+
+  const store = lazy(() => createRunStore(settings, credential));
+  const email = lazy(() => createEmailSender(settings, credential, clientOptions));
+
+  const healthCheck: HealthCheckDeps = {
+    policy,
+    logger,
+    clock: systemClock,
+    inventory: new ArmInventory({ webSites, sql }),
+    metrics: new MonitorMetricsReader(metricsClient),
+    probe: new FetchHealthProbe(),
+    get email() {
+      return email();
+    },
+    get store() {
+      return store();
+    },
+  };
+  return {
+    settings,
+    policy,
+    logger,
+    get store() {
+      return store();
+    },
+    healthCheck,
+  };
+}
+
+let processServices: Services | undefined;
+
+/** The services of this process, built on first use. Triggers call this, never an SDK. */
+export function getServices(): Services {
+  processServices ??= createServices();
+  return processServices;
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+function createCredential(settings: Settings): TokenCredential {
+  if (settings.PHOENIX_CREDENTIAL === "default") {
+    return new DefaultAzureCredential(
+      settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {},
+    );
+  }
+  return settings.AZURE_CLIENT_ID
+    ? new ManagedIdentityCredential({ clientId: settings.AZURE_CLIENT_ID })
+    : new ManagedIdentityCredential();
+}
+
+/**
+ * Retries: the SDK pipeline retries 429 and 503 honouring Retry-After, and transient network errors with
+ * exponential back-off. Each try has a timeout, so a call that keeps failing ends in an error, not a hang.
+ */
+function sdkClientOptions(settings: Settings): {
+  retryOptions: { maxRetries: number; retryDelayInMs: number; maxRetryDelayInMs: number };
+  additionalPolicies: { policy: PipelinePolicy; position: "perRetry" }[];
+} {
+  const timeoutInMs = settings.PHOENIX_AZURE_TIMEOUT_MS;
+  const timeoutPolicy: PipelinePolicy = {
+    name: "phoenixTryTimeout",
+    sendRequest: (request, next) => {
+      if (!request.timeout) request.timeout = timeoutInMs;
+      return next(request);
+    },
+  };
+  return {
+    retryOptions: { maxRetries: settings.PHOENIX_AZURE_MAX_RETRIES, retryDelayInMs: 400, maxRetryDelayInMs: 10_000 },
+    additionalPolicies: [{ policy: timeoutPolicy, position: "perRetry" }],
+  };
+}
+
+function createRunStore(settings: Settings, credential: TokenCredential): RunStore {
+  const prefix = settings.PHOENIX_STATE_TABLE_PREFIX;
+  const runsTable = `${prefix}runs`;
+  const claimsTable = `${prefix}claims`;
+  const container = `${prefix.toLowerCase()}-reports`;
+  const connection = settings.AzureWebJobsStorage;
+  if (connection) {
+    // Azurite speaks plain HTTP on loopback; Azure storage is always HTTPS.
+    const insecure = /UseDevelopmentStorage=true|http:\/\//i.test(connection);
+    return new TableRunStore({
+      runs: TableClient.fromConnectionString(connection, runsTable, { allowInsecureConnection: insecure }),
+      claims: TableClient.fromConnectionString(connection, claimsTable, { allowInsecureConnection: insecure }),
+      reports: BlobServiceClient.fromConnectionString(connection).getContainerClient(container),
+    });
+  }
+  const account = settings.AzureWebJobsStorage__accountName;
+  const tableUri = settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`;
+  const blobUri = settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`;
+  return new TableRunStore({
+    runs: new TableClient(tableUri, runsTable, credential),
+    claims: new TableClient(tableUri, claimsTable, credential),
+    reports: new BlobServiceClient(blobUri, credential).getContainerClient(container),
+  });
+}
+
+function createEmailSender(
+  settings: Settings,
+  credential: TokenCredential,
+  clientOptions: ReturnType<typeof sdkClientOptions>,
+): EmailSender {
+  const endpoint = settings.PHOENIX_EMAIL_ENDPOINT;
+  const sender = settings.PHOENIX_EMAIL_SENDER;
+  if (!endpoint || !sender) {
+    return {
+      send: () =>
+        Promise.reject(
+          new OpsError("EmailFailed", "email is not configured: set PHOENIX_EMAIL_ENDPOINT and PHOENIX_EMAIL_SENDER"),
+        ),
+    };
+  }
+  return new AcsEmailSender(new EmailClient(endpoint, credential, clientOptions), sender);
+}

@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import type { z } from "zod";
+import { OpsError } from "../errors.ts";
+import { type OpsPolicy, policySchema } from "./policy.ts";
+import { type Settings, pickSettings, settingsSchema } from "./settings.ts";
+
+/** Lists every problem at once, one per line, with the key path: a user fixes them in one go. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
+      return `  - ${path}: ${issue.message}`;
+    })
+    .join("\n");
+}
+
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const parsed = settingsSchema.safeParse(pickSettings(env));
+  if (!parsed.success) {
+    throw new OpsError("SettingsInvalid", `app settings are invalid:\n${formatIssues(parsed.error.issues)}`);
+  }
+  return parsed.data;
+}
+
+export function parsePolicy(raw: unknown, source: string): OpsPolicy {
+  const parsed = policySchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new OpsError("ConfigInvalid", `ops policy ${source} is invalid:\n${formatIssues(parsed.error.issues)}`);
+  }
+  return parsed.data;
+}
+
+export function loadPolicyFile(path: string, baseDir: string = process.cwd()): OpsPolicy {
+  const file = isAbsolute(path) ? path : resolve(baseDir, path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new OpsError("ConfigInvalid", `ops policy ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new OpsError("ConfigInvalid", `ops policy ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parsePolicy(raw, path);
+}
