@@ -18,7 +18,18 @@ export default tseslint.config(
     },
   },
   {
+    // Fakes implement async ports synchronously.
+    files: ["test/**/*.ts"],
+    rules: { "@typescript-eslint/require-await": "off" },
+  },
+  {
     files: ["**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // Injected into the CommonJS bundle, where require and __filename exist.
+    files: ["scripts/cjs-import-meta.js"],
+    languageOptions: { globals: { require: "readonly", __filename: "readonly" } },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

@@ -48,7 +48,9 @@ export async function createLocalTls(): Promise<LocalTlsMaterial> {
 }
 
 /** Reads the material named by the environment, for a process started by the local stack. */
-export async function readLocalTls(env: NodeJS.ProcessEnv = process.env): Promise<{ cert: string; key: string }> {
+export async function readLocalTls(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ cert: string; key: string }> {
   const certPath = env[TLS_CERT_ENV];
   const keyPath = env[TLS_KEY_ENV];
   if (!certPath || !keyPath) {

@@ -2,10 +2,10 @@
  * Builds the deployable bundle with esbuild: dist/main.cjs (the Functions app) and dist/cli.cjs (the
  * operator CLI). Only src/ goes in; the local stack (local/) never does, and a check below proves it.
  */
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { readFile } from "node:fs/promises";
 
-const common = {
+const common: BuildOptions = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -16,14 +16,26 @@ const common = {
   // Supplied by the Functions worker at run time, never bundled.
   external: ["@azure/functions-core"],
   metafile: true,
-} as const;
+  minifyWhitespace: true,
+  minifySyntax: true,
+  keepNames: true,
+  define: { "import.meta.url": "importMetaUrl" },
+  inject: ["scripts/cjs-import-meta.js"],
+};
 
 const results = await Promise.all([
   build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/main.cjs" }),
-  build({ ...common, entryPoints: ["src/cli/bin.ts"], outfile: "dist/cli.cjs", banner: { js: "#!/usr/bin/env node" } }),
+  build({
+    ...common,
+    entryPoints: ["src/cli/bin.ts"],
+    outfile: "dist/cli.cjs",
+    banner: { js: "#!/usr/bin/env node" },
+  }),
 ]);
 
-const leaked = results.flatMap((r) => Object.keys(r.metafile.inputs)).filter((input) => input.startsWith("local/") || input.startsWith("test/"));
+const leaked = results
+  .flatMap((r) => Object.keys(r.metafile?.inputs ?? {}))
+  .filter((input) => input.startsWith("local/") || input.startsWith("test/"));
 if (leaked.length > 0) {
   console.error(`the bundle must not contain the local stack or tests: ${leaked.join(", ")}`);
   process.exit(1);

@@ -68,13 +68,21 @@ async function healthCheck(args: string[]): Promise<number> {
     return 0;
   }
   const output = values.output;
-  if (output !== "table" && output !== "json") throw new UsageError(`--output must be table or json, not "${output}"`);
+  if (output !== "table" && output !== "json")
+    throw new UsageError(`--output must be table or json, not "${output}"`);
   const components = values.components
     ?.split(",")
     .map((c) => c.trim())
     .filter((c) => c.length > 0);
-  const services = createServices({ logger: createLogger(stderrSink, { app: "phoenix-ops-cli" }) });
-  if (output === "table") process.stderr.write(`Checking ${values.environment}${components ? ` (${components.join(", ")})` : ""}…\n`);
+  // On a laptop the CLI signs in like the az CLI does (DefaultAzureCredential) unless told otherwise.
+  const services = createServices({
+    env: { PHOENIX_CREDENTIAL: "default", ...process.env },
+    logger: createLogger(stderrSink, { app: "phoenix-ops-cli" }),
+  });
+  if (output === "table")
+    process.stderr.write(
+      `Checking ${values.environment}${components ? ` (${components.join(", ")})` : ""}…\n`,
+    );
   const report = await runHealthCheck(services.healthCheck, {
     environment: values.environment,
     components,
@@ -82,7 +90,9 @@ async function healthCheck(args: string[]): Promise<number> {
     notify: parseBool("notify", values.notify, true),
     record: parseBool("record", values.record, true),
   });
-  process.stdout.write(output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderHealthTable(report));
+  process.stdout.write(
+    output === "json" ? `${JSON.stringify(report, null, 2)}\n` : renderHealthTable(report),
+  );
   return exitCodeOf[report.status];
 }
 
@@ -104,12 +114,21 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await run(rest);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))) {
-      process.stderr.write(`phoenix-ops ${command}: ${error.message}\nRun "phoenix-ops ${command} --help" for usage.\n`);
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
+      process.stderr.write(
+        `phoenix-ops ${command}: ${error.message}\nRun "phoenix-ops ${command} --help" for usage.\n`,
+      );
       return EXIT_USAGE;
     }
     // A user's mistake (bad settings, bad policy, unknown environment) gets its message, not a stack trace.
-    const message = isOpsError(error) ? error.message : error instanceof Error ? error.message : String(error);
+    const message = isOpsError(error)
+      ? error.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
     process.stderr.write(`phoenix-ops ${command}: ${message}\n`);
     return EXIT_ERROR;
   }

@@ -11,7 +11,9 @@ import { runScheduledHealthChecks } from "../shared/operations/scheduled-health-
 export async function healthCheckTick(timer: Timer, context: InvocationContext): Promise<void> {
   const services = getServices();
   try {
-    const outcome = await runScheduledHealthChecks(services.healthCheck, { owner: `${context.invocationId}-${randomUUID().slice(0, 8)}` });
+    const outcome = await runScheduledHealthChecks(services.healthCheck, {
+      owner: `${context.invocationId}-${randomUUID().slice(0, 8)}`,
+    });
     context.log("scheduled health check tick", { isPastDue: timer.isPastDue, ...outcome });
   } catch (error) {
     context.error("scheduled health check failed", { error: describeError(error) });

@@ -19,7 +19,11 @@ export const healthCheckRequestSchema = z
 
 export async function startHealthCheck(request: HttpRequest): Promise<HttpResponseInit> {
   const services = getServices();
-  const body = await readJson(request, healthCheckRequestSchema, services.settings.PHOENIX_HTTP_MAX_BODY_BYTES);
+  const body = await readJson(
+    request,
+    healthCheckRequestSchema,
+    services.settings.PHOENIX_HTTP_MAX_BODY_BYTES,
+  );
   const report = await runHealthCheck(services.healthCheck, {
     environment: body.environment,
     components: body.components,
@@ -32,14 +36,21 @@ export async function startHealthCheck(request: HttpRequest): Promise<HttpRespon
 export async function listHealthChecks(request: HttpRequest): Promise<HttpResponseInit> {
   const services = getServices();
   const environment = request.query.get("environment");
-  if (!environment) throw badRequest("environment is required", [{ field: "environment", message: "query parameter is required" }]);
+  if (!environment)
+    throw badRequest("environment is required", [
+      { field: "environment", message: "query parameter is required" },
+    ]);
   if (!(environment in services.policy.environments)) {
-    throw badRequest(`unknown environment "${environment}"`, [{ field: "environment", message: "unknown environment" }]);
+    throw badRequest(`unknown environment "${environment}"`, [
+      { field: "environment", message: "unknown environment" },
+    ]);
   }
   const limitText = request.query.get("limit") ?? "20";
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-    throw badRequest("limit must be an integer from 1 to 500", [{ field: "limit", message: "must be an integer from 1 to 500" }]);
+    throw badRequest("limit must be an integer from 1 to 500", [
+      { field: "limit", message: "must be an integer from 1 to 500" },
+    ]);
   }
   return json(200, { environment, runs: await services.store.listHealthRuns(environment, { limit }) });
 }
@@ -47,10 +58,17 @@ export async function listHealthChecks(request: HttpRequest): Promise<HttpRespon
 export async function getHealthCheck(request: HttpRequest): Promise<HttpResponseInit> {
   const services = getServices();
   const { environment = "", runId = "" } = request.params;
-  const report = /^[\w-]{1,80}$/.test(runId) && environment in services.policy.environments
-    ? await services.store.getHealthRun(environment, runId)
-    : undefined;
-  if (!report) return json(404, { type: "about:blank", title: "Not Found", status: 404, detail: `no health check ${runId} in ${environment}` });
+  const report =
+    /^[\w-]{1,80}$/.test(runId) && environment in services.policy.environments
+      ? await services.store.getHealthRun(environment, runId)
+      : undefined;
+  if (!report)
+    return json(404, {
+      type: "about:blank",
+      title: "Not Found",
+      status: 404,
+      detail: `no health check ${runId} in ${environment}`,
+    });
   return json(200, report);
 }
 

@@ -78,10 +78,14 @@ export function createServices(options: CompositionOptions = {}): Services {
   );
   const metricsClient = perKey(
     (region) =>
-      new MetricsClient(settings.PHOENIX_METRICS_ENDPOINT ?? `https://${region}.metrics.monitor.azure.com`, credential, {
-        ...clientOptions,
-        audience: `${settings.PHOENIX_METRICS_AUDIENCE.replace(/\/$/, "")}/.default`,
-      }),
+      new MetricsClient(
+        settings.PHOENIX_METRICS_ENDPOINT ?? `https://${region}.metrics.monitor.azure.com`,
+        credential,
+        {
+          ...clientOptions,
+          audience: `${settings.PHOENIX_METRICS_AUDIENCE.replace(/\/$/, "")}/.default`,
+        },
+      ),
   );
 
   const store = lazy(() => createRunStore(settings, credential));
@@ -153,7 +157,11 @@ function sdkClientOptions(settings: Settings): {
     },
   };
   return {
-    retryOptions: { maxRetries: settings.PHOENIX_AZURE_MAX_RETRIES, retryDelayInMs: 400, maxRetryDelayInMs: 10_000 },
+    retryOptions: {
+      maxRetries: settings.PHOENIX_AZURE_MAX_RETRIES,
+      retryDelayInMs: 400,
+      maxRetryDelayInMs: 10_000,
+    },
     additionalPolicies: [{ policy: timeoutPolicy, position: "perRetry" }],
   };
 }
@@ -169,12 +177,15 @@ function createRunStore(settings: Settings, credential: TokenCredential): RunSto
     const insecure = /UseDevelopmentStorage=true|http:\/\//i.test(connection);
     return new TableRunStore({
       runs: TableClient.fromConnectionString(connection, runsTable, { allowInsecureConnection: insecure }),
-      claims: TableClient.fromConnectionString(connection, claimsTable, { allowInsecureConnection: insecure }),
+      claims: TableClient.fromConnectionString(connection, claimsTable, {
+        allowInsecureConnection: insecure,
+      }),
       reports: BlobServiceClient.fromConnectionString(connection).getContainerClient(container),
     });
   }
   const account = settings.AzureWebJobsStorage__accountName;
-  const tableUri = settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`;
+  const tableUri =
+    settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`;
   const blobUri = settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`;
   return new TableRunStore({
     runs: new TableClient(tableUri, runsTable, credential),
@@ -194,7 +205,10 @@ function createEmailSender(
     return {
       send: () =>
         Promise.reject(
-          new OpsError("EmailFailed", "email is not configured: set PHOENIX_EMAIL_ENDPOINT and PHOENIX_EMAIL_SENDER"),
+          new OpsError(
+            "EmailFailed",
+            "email is not configured: set PHOENIX_EMAIL_ENDPOINT and PHOENIX_EMAIL_SENDER",
+          ),
         ),
     };
   }

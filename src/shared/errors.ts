@@ -60,10 +60,16 @@ export function fromAzureError(error: unknown, resource: string): OpsError {
   const details = { resource, statusCode: status, azureCode };
   const reason = error instanceof Error ? error.message : String(error);
   if (status === 404) {
-    return new OpsError("NotFound", `${resource} was not found (${azureCode ?? "404"})`, { cause: error, details });
+    return new OpsError("NotFound", `${resource} was not found (${azureCode ?? "404"})`, {
+      cause: error,
+      details,
+    });
   }
   if (status === 401 || status === 403) {
-    return new OpsError("Forbidden", `access to ${resource} was refused (${status})`, { cause: error, details });
+    return new OpsError("Forbidden", `access to ${resource} was refused (${status})`, {
+      cause: error,
+      details,
+    });
   }
   if (status === 429) {
     return new OpsError("Throttled", `Azure kept throttling requests for ${resource}`, {
@@ -86,15 +92,19 @@ export function fromAzureError(error: unknown, resource: string): OpsError {
       details,
     });
   }
-  return new OpsError("AzureRequestFailed", `Azure refused the request for ${resource}: ${firstLine(reason)}`, {
-    cause: error,
-    details,
-  });
+  return new OpsError(
+    "AzureRequestFailed",
+    `Azure refused the request for ${resource}: ${firstLine(reason)}`,
+    {
+      cause: error,
+      details,
+    },
+  );
 }
 
 function statusCodeOf(error: unknown): number | undefined {
   if (typeof error === "object" && error !== null && "statusCode" in error) {
-    const value = (error as { statusCode: unknown }).statusCode;
+    const value = error.statusCode;
     return typeof value === "number" ? value : undefined;
   }
   return undefined;
@@ -102,7 +112,7 @@ function statusCodeOf(error: unknown): number | undefined {
 
 function azureCodeOf(error: unknown): string | undefined {
   if (typeof error === "object" && error !== null && "code" in error) {
-    const value = (error as { code: unknown }).code;
+    const value = error.code;
     return typeof value === "string" ? value : undefined;
   }
   return undefined;

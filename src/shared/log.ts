@@ -31,7 +31,13 @@ export function redact(value: unknown, depth = 0): unknown {
 
 export function createLogger(sink: LogSink, base: Record<string, unknown> = {}): Logger {
   const write = (level: LogLevel, message: string, meta?: Record<string, unknown>): void => {
-    const record = { time: new Date().toISOString(), level, message, ...base, ...(meta ? (redact(meta) as object) : {}) };
+    const record = {
+      time: new Date().toISOString(),
+      level,
+      message,
+      ...base,
+      ...(meta ? (redact(meta) as object) : {}),
+    };
     sink(level, JSON.stringify(record));
   };
   return {

@@ -22,7 +22,16 @@ export class FakeInventory implements ResourceInventory {
   async getStates(resourceIds: readonly string[]): Promise<Map<string, ResourceState>> {
     this.calls++;
     if (this.failWith) throw this.failWith;
-    return new Map(resourceIds.map((id) => [id, this.states.get(id) ?? { resourceId: id, exists: true, state: id.includes("databases") ? "Online" : "Running" }]));
+    return new Map(
+      resourceIds.map((id) => [
+        id,
+        this.states.get(id) ?? {
+          resourceId: id,
+          exists: true,
+          state: id.includes("databases") ? "Online" : "Running",
+        },
+      ]),
+    );
   }
 }
 
@@ -34,9 +43,10 @@ export class FakeMetrics implements MetricsReader {
   queries: MetricsQuery[] = [];
   async query(query: MetricsQuery): Promise<Map<string, ResourceMetrics>> {
     this.queries.push(query);
-    if (this.failNamespace === query.namespace) throw new Error(`metrics endpoint down for ${query.namespace}`);
+    if (this.failNamespace === query.namespace)
+      throw new Error(`metrics endpoint down for ${query.namespace}`);
     return new Map(
-      query.resourceIds.map((id) => {
+      query.resourceIds.map((id): [string, ResourceMetrics] => {
         const error = this.errors.get(id);
         if (error) return [id, { resourceId: id, error }];
         const metrics = new Map(Object.entries(this.values.get(id) ?? {}));
@@ -81,7 +91,16 @@ export class MemoryRunStore implements RunStore {
       .filter((r) => r.environment === environment)
       .reverse()
       .slice(0, options.limit ?? 20)
-      .map((r) => ({ runId: r.runId, environment: r.environment, trigger: r.trigger, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, componentCount: r.components.length, notified: r.notification?.sent ?? false }));
+      .map((r) => ({
+        runId: r.runId,
+        environment: r.environment,
+        trigger: r.trigger,
+        status: r.status,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        componentCount: r.components.length,
+        notified: r.notification?.sent ?? false,
+      }));
   }
   async getHealthRun(environment: string, runId: string): Promise<HealthReport | undefined> {
     return this.runs.find((r) => r.environment === environment && r.runId === runId);

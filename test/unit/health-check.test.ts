@@ -5,7 +5,15 @@ import { isOpsError } from "../../src/shared/errors.ts";
 import { silentLogger } from "../../src/shared/log.ts";
 import { type HealthCheckDeps, runHealthCheck } from "../../src/shared/operations/health-check.ts";
 import { runScheduledHealthChecks } from "../../src/shared/operations/scheduled-health-check.ts";
-import { FakeEmail, FakeInventory, FakeMetrics, FakeProbe, FixedClock, MemoryRunStore, points } from "../fakes/index.ts";
+import {
+  FakeEmail,
+  FakeInventory,
+  FakeMetrics,
+  FakeProbe,
+  FixedClock,
+  MemoryRunStore,
+  points,
+} from "../fakes/index.ts";
 
 const policy: OpsPolicy = loadPolicyFile("config/ops-policy.json");
 const prod = policy.environments.prod!;
@@ -33,7 +41,14 @@ function healthyMetrics(metrics: FakeMetrics): void {
   });
 }
 
-let deps: HealthCheckDeps & { inventory: FakeInventory; metrics: FakeMetrics; probe: FakeProbe; email: FakeEmail; store: MemoryRunStore; clock: FixedClock };
+let deps: HealthCheckDeps & {
+  inventory: FakeInventory;
+  metrics: FakeMetrics;
+  probe: FakeProbe;
+  email: FakeEmail;
+  store: MemoryRunStore;
+  clock: FixedClock;
+};
 
 beforeEach(() => {
   deps = {
@@ -82,7 +97,11 @@ describe("health check", () => {
     deps.metrics.values.get(web.resourceId)!.Http5xx = points("total", 150, 160, 140);
     const report = await runHealthCheck(deps, { environment: "prod", trigger: "timer" });
     const errorRate = report.components[0]!.signals.find((s) => s.name === "errorRate")!;
-    expect(errorRate).toMatchObject({ status: "critical", value: 15, threshold: { warning: 1, critical: 5 } });
+    expect(errorRate).toMatchObject({
+      status: "critical",
+      value: 15,
+      threshold: { warning: 1, critical: 5 },
+    });
     expect(report.components[0]!.status).toBe("critical");
     expect(report.status).toBe("critical");
     expect(deps.email.sent).toHaveLength(1);
@@ -104,7 +123,11 @@ describe("health check", () => {
     deps.metrics.values.set(web.resourceId, { HttpResponseTime: [], Http5xx: [], Requests: [] });
     const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
     const signals = report.components[0]!.signals;
-    expect(signals.find((s) => s.name === "responseTime")).toMatchObject({ status: "unknown", value: null, reason: "no datapoints in the window" });
+    expect(signals.find((s) => s.name === "responseTime")).toMatchObject({
+      status: "unknown",
+      value: null,
+      reason: "no datapoints in the window",
+    });
     expect(report.components[0]!.status).toBe("unknown");
     expect(report.status).toBe("unknown");
   });
@@ -127,21 +150,37 @@ describe("health check", () => {
 
   it("treats a stopped site and a failing health URL as critical", async () => {
     deps.inventory.states.set(web.resourceId, { resourceId: web.resourceId, exists: true, state: "Stopped" });
-    deps.probe.results.set(api.healthUrl!, { durationInMs: 5000, error: "no answer within 5000 ms" });
+    deps.probe.results.set(api.kind === "api" ? api.healthUrl! : "", {
+      durationInMs: 5000,
+      error: "no answer within 5000 ms",
+    });
     const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
-    expect(report.components[0]!.signals[0]).toMatchObject({ status: "critical", reason: "resource is Stopped" });
-    expect(report.components[1]!.signals.find((s) => s.name === "probe")).toMatchObject({ status: "critical" });
+    expect(report.components[0]!.signals[0]).toMatchObject({
+      status: "critical",
+      reason: "resource is Stopped",
+    });
+    expect(report.components[1]!.signals.find((s) => s.name === "probe")).toMatchObject({
+      status: "critical",
+    });
   });
 
   it("checks only the components asked for", async () => {
     const report = await runHealthCheck(deps, { environment: "prod", components: ["api"], trigger: "cli" });
     expect(report.components.map((c) => c.name)).toEqual(["api"]);
-    expect(deps.metrics.queries.find((q) => q.namespace.startsWith("Microsoft.Sql"))!.resourceIds).toEqual([]);
+    expect(deps.metrics.queries.find((q) => q.namespace.startsWith("Microsoft.Sql"))!.resourceIds).toEqual(
+      [],
+    );
   });
 
   it("names unknown environments and components in its error", async () => {
-    await expect(runHealthCheck(deps, { environment: "qa", trigger: "cli" })).rejects.toThrow(/unknown environment "qa"/);
-    const error: unknown = await runHealthCheck(deps, { environment: "prod", components: ["webapp", "cache", "queue"], trigger: "cli" }).catch((e: unknown) => e);
+    await expect(runHealthCheck(deps, { environment: "qa", trigger: "cli" })).rejects.toThrow(
+      /unknown environment "qa"/,
+    );
+    const error: unknown = await runHealthCheck(deps, {
+      environment: "prod",
+      components: ["webapp", "cache", "queue"],
+      trigger: "cli",
+    }).catch((e: unknown) => e);
     expect(isOpsError(error) && error.code).toBe("BadRequest");
     expect((error as Error).message).toContain('"cache", "queue"');
   });
@@ -155,7 +194,11 @@ describe("health check", () => {
   });
 
   it("escapes values from Azure in the email's HTML", async () => {
-    deps.inventory.states.set(web.resourceId, { resourceId: web.resourceId, exists: true, state: '<img src=x onerror="alert(1)">' });
+    deps.inventory.states.set(web.resourceId, {
+      resourceId: web.resourceId,
+      exists: true,
+      state: '<img src=x onerror="alert(1)">',
+    });
     await runHealthCheck(deps, { environment: "prod", trigger: "timer" });
     const html = deps.email.sent[0]!.html;
     expect(html).not.toContain("<img");

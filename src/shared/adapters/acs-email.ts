@@ -26,15 +26,23 @@ export class AcsEmailSender implements EmailSender {
       );
       const result = await poller.pollUntilDone({ abortSignal: options.abortSignal });
       if (result.status !== "Succeeded") {
-        throw new OpsError("EmailFailed", `the email service did not deliver (${result.status}: ${result.error?.message ?? "no reason given"})`, {
-          details: { operationId, status: result.status },
-        });
+        throw new OpsError(
+          "EmailFailed",
+          `the email service did not deliver (${result.status}: ${result.error?.message ?? "no reason given"})`,
+          {
+            details: { operationId, status: result.status },
+          },
+        );
       }
       return { messageId: result.id };
     } catch (error) {
       if (error instanceof OpsError) throw error;
       const azureError = fromAzureError(error, "the email service");
-      throw new OpsError("EmailFailed", azureError.message, { cause: error, retryable: azureError.retryable, details: { operationId } });
+      throw new OpsError("EmailFailed", azureError.message, {
+        cause: error,
+        retryable: azureError.retryable,
+        details: { operationId },
+      });
     }
   }
 }

@@ -17,8 +17,14 @@ export interface ArmClients {
 export class ArmInventory implements ResourceInventory {
   constructor(private readonly clients: ArmClients) {}
 
-  async getStates(resourceIds: readonly string[], options: CallOptions = {}): Promise<Map<string, ResourceState>> {
-    const groups = new Map<string, { list: () => AsyncIterable<{ id?: string; state?: string }>; ids: string[] }>();
+  async getStates(
+    resourceIds: readonly string[],
+    options: CallOptions = {},
+  ): Promise<Map<string, ResourceState>> {
+    const groups = new Map<
+      string,
+      { list: () => AsyncIterable<{ id?: string; state?: string }>; ids: string[] }
+    >();
     const result = new Map<string, ResourceState>();
 
     for (const id of resourceIds) {
@@ -53,7 +59,11 @@ export class ArmInventory implements ResourceInventory {
             (db) => ({ id: db.id, state: db.status }),
           );
       } else {
-        result.set(id, { resourceId: id, exists: false, error: `resource type ${parsed.type} is not supported` });
+        result.set(id, {
+          resourceId: id,
+          exists: false,
+          error: `resource type ${parsed.type} is not supported`,
+        });
         continue;
       }
       const group = groups.get(key) ?? { list, ids: [] };
@@ -73,13 +83,23 @@ export class ArmInventory implements ResourceInventory {
           // A missing resource group or server means none of its resources exist.
           const missing = opsError.code === "NotFound";
           for (const id of group.ids) {
-            result.set(id, missing ? { resourceId: id, exists: false } : { resourceId: id, exists: false, error: opsError.message });
+            result.set(
+              id,
+              missing
+                ? { resourceId: id, exists: false }
+                : { resourceId: id, exists: false, error: opsError.message },
+            );
           }
           return;
         }
         for (const id of group.ids) {
           const key = normalizeId(id);
-          result.set(id, found.has(key) ? { resourceId: id, exists: true, state: found.get(key) } : { resourceId: id, exists: false });
+          result.set(
+            id,
+            found.has(key)
+              ? { resourceId: id, exists: true, state: found.get(key) }
+              : { resourceId: id, exists: false },
+          );
         }
       }),
     );

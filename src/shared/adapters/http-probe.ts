@@ -9,7 +9,11 @@ export class FetchHealthProbe implements HealthProbe {
     const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
     const started = performance.now();
     try {
-      const response = await fetch(url, { method: "GET", signal, headers: { "user-agent": "phoenix-ops-health-check" } });
+      const response = await fetch(url, {
+        method: "GET",
+        signal,
+        headers: { "user-agent": "phoenix-ops-health-check" },
+      });
       // Drain the body so the connection is reused and the time includes the whole answer.
       await response.arrayBuffer();
       return { url, statusCode: response.status, durationInMs: Math.round(performance.now() - started) };
@@ -23,6 +27,7 @@ export class FetchHealthProbe implements HealthProbe {
 
 function describeCause(error: unknown): string {
   // fetch wraps the network failure ("ECONNREFUSED", "ECONNRESET") in `cause`.
-  if (error instanceof Error && error.cause instanceof Error) return `${error.message}: ${error.cause.message}`;
+  if (error instanceof Error && error.cause instanceof Error)
+    return `${error.message}: ${error.cause.message}`;
   return describeError(error);
 }

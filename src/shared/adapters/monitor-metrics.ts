@@ -2,7 +2,13 @@ import type { MetricsClient, MetricsQueryResult } from "@azure/monitor-query-met
 import pLimit from "p-limit";
 import { normalizeId } from "../azure-ids.ts";
 import { fromAzureError } from "../errors.ts";
-import type { CallOptions, MetricsQuery, MetricsReader, MetricValues, ResourceMetrics } from "../ports/index.ts";
+import type {
+  CallOptions,
+  MetricsQuery,
+  MetricsReader,
+  MetricValues,
+  ResourceMetrics,
+} from "../ports/index.ts";
 
 /** metrics:getBatch takes at most 50 resources of one type per call. */
 export const METRICS_BATCH_SIZE = 50;
@@ -40,7 +46,10 @@ export class MonitorMetricsReader implements MetricsReader {
               aggregation: query.aggregations.join(","),
             });
           } catch (error) {
-            const message = fromAzureError(error, `metrics of ${batch.length} ${query.namespace} resources`).message;
+            const message = fromAzureError(
+              error,
+              `metrics of ${batch.length} ${query.namespace} resources`,
+            ).message;
             for (const id of batch) result.set(id, { resourceId: id, error: message });
             return;
           }
@@ -50,7 +59,12 @@ export class MonitorMetricsReader implements MetricsReader {
           }
           for (const id of batch) {
             const answer = byId.get(normalizeId(id));
-            result.set(id, answer ? toResourceMetrics(id, answer) : { resourceId: id, error: "Azure Monitor returned no metrics for this resource" });
+            result.set(
+              id,
+              answer
+                ? toResourceMetrics(id, answer)
+                : { resourceId: id, error: "Azure Monitor returned no metrics for this resource" },
+            );
           }
         }),
       ),
@@ -59,16 +73,27 @@ export class MonitorMetricsReader implements MetricsReader {
   }
 }
 
+/**
+ * The SDK reports `name` as the metric's display name ("Http Server Errors" for Http5xx), as Azure
+ * does; the metric's id ends with the name that was asked for.
+ */
+function metricKey(id: string, displayName: string): string {
+  const last = id.split("/").pop();
+  return last && last.length > 0 ? last : displayName;
+}
+
 function toResourceMetrics(resourceId: string, answer: MetricsQueryResult): ResourceMetrics {
   const metrics: MetricValues = new Map();
   const errors: string[] = [];
   for (const metric of answer.metrics) {
     if (metric.errorCode && metric.errorCode !== "Success") {
-      errors.push(`${metric.name}: ${metric.errorCode}${metric.errorMessage ? ` (${metric.errorMessage})` : ""}`);
+      errors.push(
+        `${metric.name}: ${metric.errorCode}${metric.errorMessage ? ` (${metric.errorMessage})` : ""}`,
+      );
       continue;
     }
     const points = metric.timeseries.flatMap((series) => series.data ?? []);
-    metrics.set(metric.name, points);
+    metrics.set(metricKey(metric.id, metric.name), points);
   }
   return errors.length > 0 && metrics.size === 0
     ? { resourceId, error: errors.join("; ") }

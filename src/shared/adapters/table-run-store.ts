@@ -86,7 +86,9 @@ export class TableRunStore implements RunStore {
     const out: HealthRunSummary[] = [];
     try {
       const pages = this.clients.runs
-        .listEntities<RunEntity>({ queryOptions: { filter: `PartitionKey eq '${escapeOData(`health|${environment}`)}'` } })
+        .listEntities<RunEntity>({
+          queryOptions: { filter: `PartitionKey eq '${escapeOData(`health|${environment}`)}'` },
+        })
         .byPage({ maxPageSize: Math.min(limit, 1000) });
       for await (const page of pages) {
         for (const e of page) {
@@ -112,7 +114,9 @@ export class TableRunStore implements RunStore {
   async getHealthRun(environment: string, runId: string): Promise<HealthReport | undefined> {
     await this.ensure();
     try {
-      const buffer = await this.clients.reports.getBlobClient(`health/${environment}/${runId}.json`).downloadToBuffer();
+      const buffer = await this.clients.reports
+        .getBlobClient(`health/${environment}/${runId}.json`)
+        .downloadToBuffer();
       return JSON.parse(buffer.toString("utf8")) as HealthReport;
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return undefined;
@@ -139,7 +143,10 @@ export class TableRunStore implements RunStore {
   async releaseScheduledRun(procedure: string, scope: string, period: string, owner: string): Promise<void> {
     await this.ensure();
     try {
-      const entity = await this.clients.claims.getEntity<{ owner: string; etag: string }>(procedure, `${scope}|${period}`);
+      const entity = await this.clients.claims.getEntity<{ owner: string; etag: string }>(
+        procedure,
+        `${scope}|${period}`,
+      );
       // Only the owner gives a claim back, and only the version it read (ETag): never someone else's.
       if (entity.owner === owner) {
         await this.clients.claims.deleteEntity(procedure, `${scope}|${period}`, { etag: entity.etag });

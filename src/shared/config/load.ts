@@ -26,7 +26,10 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
 export function parsePolicy(raw: unknown, source: string): OpsPolicy {
   const parsed = policySchema.safeParse(raw);
   if (!parsed.success) {
-    throw new OpsError("ConfigInvalid", `ops policy ${source} is invalid:\n${formatIssues(parsed.error.issues)}`);
+    throw new OpsError(
+      "ConfigInvalid",
+      `ops policy ${source} is invalid:\n${formatIssues(parsed.error.issues)}`,
+    );
   }
   return parsed.data;
 }
@@ -37,13 +40,19 @@ export function loadPolicyFile(path: string, baseDir: string = process.cwd()): O
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new OpsError("ConfigInvalid", `ops policy ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`, { cause: error });
+    throw new OpsError(
+      "ConfigInvalid",
+      `ops policy ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      { cause: error },
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new OpsError("ConfigInvalid", `ops policy ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new OpsError("ConfigInvalid", `ops policy ${path} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return parsePolicy(raw, path);
 }

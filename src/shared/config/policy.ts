@@ -88,14 +88,19 @@ const environmentSchema = z
     region: z.string().min(1).describe("Azure region of the environment's resources, e.g. westeurope"),
     logAnalyticsWorkspaceId: z.uuid().optional(),
     components: z
-      .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "component names are lowercase kebab-case"), componentSchema)
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "component names are lowercase kebab-case"),
+        componentSchema,
+      )
       .refine((c) => Object.keys(c).length > 0, { message: "an environment needs at least one component" }),
     recipients: z.array(email).min(1).describe("Who is told when a procedure finds a problem"),
   })
   .strict();
 export type EnvironmentPolicy = z.infer<typeof environmentSchema>;
 
-const durationIso = z.string().regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "must be an ISO 8601 duration such as PT5M");
+const durationIso = z
+  .string()
+  .regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "must be an ISO 8601 duration such as PT5M");
 
 /** The guide's alertRules block, accepted as written. Routing by rule comes with the alerts issue. */
 const alertRuleSchema = z
@@ -112,7 +117,10 @@ export const policySchema = z
     $schema: z.string().optional(),
     version: z.literal(1),
     environments: z
-      .record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "environment names are lowercase kebab-case"), environmentSchema)
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "environment names are lowercase kebab-case"),
+        environmentSchema,
+      )
       .refine((e) => Object.keys(e).length > 0, { message: "at least one environment is required" }),
     thresholds: thresholdsSchema,
     healthCheck: z

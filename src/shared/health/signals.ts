@@ -27,10 +27,14 @@ const healthyStates: Record<"site" | "database", string[]> = {
   database: ["online"],
 };
 
-export function availabilitySignal(component: ComponentPolicy, state: ResourceState | undefined): SignalResult {
+export function availabilitySignal(
+  component: ComponentPolicy,
+  state: ResourceState | undefined,
+): SignalResult {
   const base = { name: "availability", label: "Resource state", value: null, unit: "", threshold: null };
   if (!state) return { ...base, status: "unknown", reason: "Resource Manager was not asked" };
-  if (state.error) return { ...base, status: "unknown", reason: `Resource Manager could not be read: ${state.error}` };
+  if (state.error)
+    return { ...base, status: "unknown", reason: `Resource Manager could not be read: ${state.error}` };
   if (!state.exists) return { ...base, status: "unknown", reason: "the resource does not exist" };
   const family = component.kind === "database" ? "database" : "site";
   const current = state.state ?? "unreported";
@@ -74,8 +78,17 @@ export function componentSignals(
     case "database": {
       const t = thresholds.database;
       signals.push(
-        metricSignal("connectionPool", "Connection pool (sessions/workers)", "%", t.connectionPoolPercent, metrics, (m) =>
-          maxOrNull(maxOf(m.get("sessions_percent"), "maximum"), maxOf(m.get("workers_percent"), "maximum")),
+        metricSignal(
+          "connectionPool",
+          "Connection pool (sessions/workers)",
+          "%",
+          t.connectionPoolPercent,
+          metrics,
+          (m) =>
+            maxOrNull(
+              maxOf(m.get("sessions_percent"), "maximum"),
+              maxOf(m.get("workers_percent"), "maximum"),
+            ),
         ),
         metricSignal("failedConnections", "Failed connections", "", t.failedConnections, metrics, (m) =>
           totalOf(m.get("connection_failed")),
@@ -112,10 +125,19 @@ function metricSignal(
   metrics: MetricsOrReason,
   compute: (m: Map<string, MetricDatapoint[]>) => number | null,
 ): SignalResult {
-  if (!metrics.ok) return { name, label, unit, threshold, value: null, status: "unknown", reason: metrics.reason };
+  if (!metrics.ok)
+    return { name, label, unit, threshold, value: null, status: "unknown", reason: metrics.reason };
   const value = compute(metrics.metrics);
   if (value === null || !Number.isFinite(value)) {
-    return { name, label, unit, threshold, value: null, status: "unknown", reason: "no datapoints in the window" };
+    return {
+      name,
+      label,
+      unit,
+      threshold,
+      value: null,
+      status: "unknown",
+      reason: "no datapoints in the window",
+    };
   }
   const rounded = Math.round(value * 100) / 100;
   const status = judge(rounded, threshold);
@@ -130,7 +152,8 @@ function metricSignal(
 function probeSignal(threshold: Threshold, probe: ProbeResult | undefined): SignalResult {
   const base = { name: "probe", label: "Health URL", unit: "ms", threshold };
   if (!probe) return { ...base, value: null, status: "unknown", reason: "the health URL was not probed" };
-  if (probe.error) return { ...base, value: null, status: "critical", reason: `health URL failed: ${probe.error}` };
+  if (probe.error)
+    return { ...base, value: null, status: "critical", reason: `health URL failed: ${probe.error}` };
   const code = probe.statusCode ?? 0;
   if (code < 200 || code >= 400) {
     return { ...base, value: probe.durationInMs, status: "critical", reason: `health URL answered ${code}` };

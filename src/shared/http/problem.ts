@@ -31,14 +31,25 @@ export function problemResponse(problem: Problem, headers: Record<string, string
 }
 
 export function badRequest(detail: string, errors?: Problem["errors"]): HttpProblem {
-  return new HttpProblem({ type: "about:blank", title: "Bad Request", status: 400, detail, ...(errors ? { errors } : {}) });
+  return new HttpProblem({
+    type: "about:blank",
+    title: "Bad Request",
+    status: 400,
+    detail,
+    ...(errors ? { errors } : {}),
+  });
 }
 
 /** Reads a JSON body within a byte limit and validates it; every failure is a 4xx naming what is wrong. */
 export async function readJson<T>(request: HttpRequest, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
   const type = request.headers.get("content-type") ?? "";
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-    throw new HttpProblem({ type: "about:blank", title: "Unsupported Media Type", status: 415, detail: "the body must be application/json" });
+    throw new HttpProblem({
+      type: "about:blank",
+      title: "Unsupported Media Type",
+      status: 415,
+      detail: "the body must be application/json",
+    });
   }
   const text = await readText(request, maxBytes);
   let raw: unknown = {};
@@ -62,13 +73,19 @@ export async function readJson<T>(request: HttpRequest, schema: z.ZodType<T>, ma
 
 async function readText(request: HttpRequest, maxBytes: number): Promise<string> {
   const tooLarge = (): HttpProblem =>
-    new HttpProblem({ type: "about:blank", title: "Payload Too Large", status: 413, detail: `the body is larger than ${maxBytes} bytes` });
+    new HttpProblem({
+      type: "about:blank",
+      title: "Payload Too Large",
+      status: 413,
+      detail: `the body is larger than ${maxBytes} bytes`,
+    });
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge();
   if (!request.body) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body) {
+  // The SDK types the body as ReadableStream<any>; on Node it yields Uint8Array chunks.
+  for await (const chunk of request.body as AsyncIterable<Uint8Array>) {
     size += chunk.byteLength;
     if (size > maxBytes) throw tooLarge();
     chunks.push(chunk);
@@ -110,8 +127,21 @@ export function httpHandler(
         }
         if (error.retryable) {
           const errorId = randomUUID();
-          context.error("request failed: dependency unavailable", { errorId, code: error.code, message: error.message });
-          return problemResponse({ type: "about:blank", title: "Service Unavailable", status: 503, detail: "a dependency is unavailable; try again later", errorId }, { "retry-after": "30" });
+          context.error("request failed: dependency unavailable", {
+            errorId,
+            code: error.code,
+            message: error.message,
+          });
+          return problemResponse(
+            {
+              type: "about:blank",
+              title: "Service Unavailable",
+              status: 503,
+              detail: "a dependency is unavailable; try again later",
+              errorId,
+            },
+            { "retry-after": "30" },
+          );
         }
       }
       const errorId = randomUUID();
@@ -120,11 +150,21 @@ export function httpHandler(
         code: isOpsError(error) ? error.code : "Internal",
         message: error instanceof Error ? error.message : String(error),
       });
-      return problemResponse({ type: "about:blank", title: "Internal Server Error", status: 500, detail: "the request failed; quote the errorId when reporting it", errorId });
+      return problemResponse({
+        type: "about:blank",
+        title: "Internal Server Error",
+        status: 500,
+        detail: "the request failed; quote the errorId when reporting it",
+        errorId,
+      });
     }
   };
 }
 
 export function json(status: number, body: unknown): HttpResponseInit {
-  return { status, headers: { "content-type": "application/json", "cache-control": "no-store" }, body: JSON.stringify(body) };
+  return {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+    body: JSON.stringify(body),
+  };
 }

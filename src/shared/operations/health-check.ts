@@ -50,9 +50,13 @@ export function selectComponents(
 ): { env: EnvironmentPolicy; components: [string, ComponentPolicy][] } {
   const env = policy.environments[environment];
   if (!env) {
-    throw new OpsError("NotFound", `unknown environment "${environment}"; known: ${Object.keys(policy.environments).join(", ")}`, {
-      details: { field: "environment" },
-    });
+    throw new OpsError(
+      "NotFound",
+      `unknown environment "${environment}"; known: ${Object.keys(policy.environments).join(", ")}`,
+      {
+        details: { field: "environment" },
+      },
+    );
   }
   const all = Object.entries(env.components);
   if (!names || names.length === 0) return { env, components: all };
@@ -73,7 +77,10 @@ export function selectComponents(
  * Evidence comes from three sources at once (Resource Manager, Azure Monitor metrics, the health URLs);
  * a source that fails makes its signals unknown and never stops the others.
  */
-export async function runHealthCheck(deps: HealthCheckDeps, request: HealthCheckRequest): Promise<HealthReport> {
+export async function runHealthCheck(
+  deps: HealthCheckDeps,
+  request: HealthCheckRequest,
+): Promise<HealthReport> {
   const { policy, clock, logger } = deps;
   const { env, components } = selectComponents(policy, request.environment, request.components);
   const settings = policy.healthCheck;
@@ -87,16 +94,39 @@ export async function runHealthCheck(deps: HealthCheckDeps, request: HealthCheck
   const dbIds = components.filter(([, c]) => c.kind === "database").map(([, c]) => c.resourceId);
 
   const [states, siteValues, dbValues, probes] = await Promise.all([
-    settle("resource states", logger, () => deps.inventory.getStates(components.map(([, c]) => c.resourceId), { abortSignal: signal })),
+    settle("resource states", logger, () =>
+      deps.inventory.getStates(
+        components.map(([, c]) => c.resourceId),
+        { abortSignal: signal },
+      ),
+    ),
     settle("site metrics", logger, () =>
       deps.metrics.query(
-        { resourceIds: siteIds, namespace: siteMetrics.namespace, metricNames: siteMetrics.names, aggregations: siteMetrics.aggregations, start, end, interval: "PT5M", region: env.region },
+        {
+          resourceIds: siteIds,
+          namespace: siteMetrics.namespace,
+          metricNames: siteMetrics.names,
+          aggregations: siteMetrics.aggregations,
+          start,
+          end,
+          interval: "PT5M",
+          region: env.region,
+        },
         { abortSignal: signal, concurrency: settings.metricsConcurrency },
       ),
     ),
     settle("database metrics", logger, () =>
       deps.metrics.query(
-        { resourceIds: dbIds, namespace: databaseMetrics.namespace, metricNames: databaseMetrics.names, aggregations: databaseMetrics.aggregations, start, end, interval: "PT5M", region: env.region },
+        {
+          resourceIds: dbIds,
+          namespace: databaseMetrics.namespace,
+          metricNames: databaseMetrics.names,
+          aggregations: databaseMetrics.aggregations,
+          start,
+          end,
+          interval: "PT5M",
+          region: env.region,
+        },
         { abortSignal: signal, concurrency: settings.metricsConcurrency },
       ),
     ),
@@ -104,11 +134,28 @@ export async function runHealthCheck(deps: HealthCheckDeps, request: HealthCheck
   ]);
 
   const results: ComponentResult[] = components.map(([name, component]) => {
-    const state = pick<ResourceState>(states, component.resourceId, (error) => ({ resourceId: component.resourceId, exists: false, error }));
+    const state = pick<ResourceState>(states, component.resourceId, (error) => ({
+      resourceId: component.resourceId,
+      exists: false,
+      error,
+    }));
     const metricsSource = component.kind === "database" ? dbValues : siteValues;
-    const metrics = pick<ResourceMetrics>(metricsSource, component.resourceId, (error) => ({ resourceId: component.resourceId, error }));
-    const signals = componentSignals(component, { state, metrics, probe: probes.get(name) }, policy.thresholds);
-    return { name, kind: component.kind, resourceId: component.resourceId, status: worstOf(signals.map((s) => s.status)), signals };
+    const metrics = pick<ResourceMetrics>(metricsSource, component.resourceId, (error) => ({
+      resourceId: component.resourceId,
+      error,
+    }));
+    const signals = componentSignals(
+      component,
+      { state, metrics, probe: probes.get(name) },
+      policy.thresholds,
+    );
+    return {
+      name,
+      kind: component.kind,
+      resourceId: component.resourceId,
+      status: worstOf(signals.map((s) => s.status)),
+      signals,
+    };
   });
 
   const report: HealthReport = {
@@ -183,7 +230,10 @@ async function notify(
   const recipients = env.recipients;
   const { subject, html, text } = renderHealthEmail(report);
   try {
-    await deps.email.send({ to: recipients, subject, html, text, idempotencyKey: `health|${report.environment}|${report.runId}` }, { abortSignal });
+    await deps.email.send(
+      { to: recipients, subject, html, text, idempotencyKey: `health|${report.environment}|${report.runId}` },
+      { abortSignal },
+    );
     return { sent: true, recipients };
   } catch (error) {
     // The run itself is still good evidence: keep it, and say in it that nobody was told.

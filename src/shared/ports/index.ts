@@ -63,7 +63,10 @@ export interface ResourceMetrics {
 }
 
 export interface MetricsReader {
-  query(query: MetricsQuery, options?: CallOptions & { concurrency?: number }): Promise<Map<string, ResourceMetrics>>;
+  query(
+    query: MetricsQuery,
+    options?: CallOptions & { concurrency?: number },
+  ): Promise<Map<string, ResourceMetrics>>;
 }
 
 export interface ProbeResult {

@@ -13,7 +13,9 @@ export function escapeHtml(value: unknown): string {
 
 /** Strips control characters (CR/LF included) from text bound for a one-line field such as a subject. */
 export function oneLine(value: unknown, max = 200): string {
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  const text = String(value).replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  const text = String(value)
+    // eslint-disable-next-line no-control-regex -- removing control characters is the point
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .trim();
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

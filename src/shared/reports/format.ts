@@ -2,6 +2,8 @@ import type { SignalResult } from "../health/report.ts";
 import type { Status } from "../health/status.ts";
 
 export function formatValue(signal: SignalResult): string {
+  // A signal without a threshold (the resource state) has no number; its reason says it all.
+  if (!signal.threshold) return "";
   if (signal.value === null) return "n/a";
   const unit = signal.unit === "%" ? "%" : signal.unit ? ` ${signal.unit}` : "";
   return `${formatNumber(signal.value)}${unit}`;

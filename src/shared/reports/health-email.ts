@@ -3,7 +3,12 @@ import type { Status } from "../health/status.ts";
 import { escapeHtml, oneLine } from "./escape.ts";
 import { formatThreshold, formatValue, statusLabel } from "./format.ts";
 
-const colour: Record<Status, string> = { ok: "#1a7f37", warning: "#9a6700", critical: "#cf222e", unknown: "#57606a" };
+const colour: Record<Status, string> = {
+  ok: "#1a7f37",
+  warning: "#9a6700",
+  critical: "#cf222e",
+  unknown: "#57606a",
+};
 
 /** The email for a run that is not ok: what is wrong first, then every signal. All values are escaped. */
 export function renderHealthEmail(report: HealthReport): { subject: string; html: string; text: string } {
@@ -20,7 +25,9 @@ export function renderHealthEmail(report: HealthReport): { subject: string; html
   for (const component of report.components) {
     textLines.push(`${component.name} (${component.kind}): ${statusLabel[component.status]}`);
     for (const s of component.signals) {
-      textLines.push(`  - ${s.label}: ${formatValue(s)} [${statusLabel[s.status]}] ${formatThreshold(s)} ${s.reason}`.trimEnd());
+      textLines.push(
+        `  - ${s.label}: ${formatValue(s)} [${statusLabel[s.status]}] ${formatThreshold(s)} ${s.reason}`.trimEnd(),
+      );
     }
   }
   textLines.push("", `Resource ids:`, ...report.components.map((c) => `  ${c.name}: ${c.resourceId}`));

@@ -35,5 +35,14 @@ export function renderHealthTable(report: HealthReport): string {
       ? `Notified: ${report.notification.recipients.join(", ")}`
       : `Notification FAILED: ${report.notification.error ?? "unknown error"}`
     : "Notified: nobody (run is ok or notification was off)";
-  return [...header, line(rows[0]!), rule, ...rows.slice(1).map(line), rule, `OVERALL: ${statusLabel[report.status]}`, notification, ""].join("\n");
+  return [
+    ...header,
+    line(rows[0]!),
+    rule,
+    ...rows.slice(1).map(line),
+    rule,
+    `OVERALL: ${statusLabel[report.status]}`,
+    notification,
+    "",
+  ].join("\n");
 }

@@ -1,0 +1,84 @@
+import type { OpsPolicyInput } from "../../src/shared/config/policy.ts";
+import { demo, demoIds, siteHealthUrl } from "./model/demo.ts";
+
+/** One environment of the ops policy, as written in config/ops-policy.json. */
+export type EnvironmentPolicyInput = OpsPolicyInput["environments"][string];
+type ComponentInput = EnvironmentPolicyInput["components"][string];
+
+export function siteComponent(
+  kind: "webapp" | "api",
+  resourceId: string,
+  healthUrl: string,
+  description?: string,
+): ComponentInput {
+  return { kind, resourceId, healthUrl, ...(description ? { description } : {}) };
+}
+
+export function databaseComponent(resourceId: string, description?: string): ComponentInput {
+  return { kind: "database", resourceId, ...(description ? { description } : {}) };
+}
+
+/** Environment `prod` of the demo estate. */
+export function demoEnvironment(estateUrl: string): EnvironmentPolicyInput {
+  return {
+    subscriptionId: demo.subscriptionId,
+    resourceGroup: demo.resourceGroup,
+    region: demo.region,
+    logAnalyticsWorkspaceId: demo.workspaceId,
+    recipients: [...demo.recipients],
+    components: {
+      webapp: siteComponent(
+        "webapp",
+        demoIds.webSite,
+        siteHealthUrl(estateUrl, demo.webSite),
+        "Customer web app",
+      ),
+      api: siteComponent("api", demoIds.apiSite, siteHealthUrl(estateUrl, demo.apiSite), "Public API"),
+      database: databaseComponent(demoIds.database, "Primary SQL database"),
+    },
+  };
+}
+
+/**
+ * An ops policy describing the demo estate, with the guide's thresholds and alert rule. It is what
+ * `npm start` writes for the app when it runs against the local estate.
+ */
+export function demoPolicy(estateUrl: string): OpsPolicyInput {
+  return {
+    version: 1,
+    environments: { [demo.environment]: demoEnvironment(estateUrl) },
+    thresholds: {
+      webapp: {
+        responseTimeMs: { warning: 1000, critical: 3000 },
+        errorRatePercent: { warning: 1, critical: 5 },
+        probeTimeMs: { warning: 1000, critical: 3000 },
+      },
+      api: {
+        latencyMs: { warning: 500, critical: 2000 },
+        successRatePercent: { warning: 99, critical: 95, direction: "below" },
+        probeTimeMs: { warning: 1000, critical: 3000 },
+      },
+      database: {
+        connectionPoolPercent: { warning: 80, critical: 95 },
+        failedConnections: { warning: 1, critical: 10 },
+        cpuPercent: { warning: 80, critical: 95 },
+        deadlocks: { warning: 1, critical: 5 },
+      },
+    },
+    healthCheck: {
+      hourUtc: 6,
+      windowMinutes: 15,
+      probeTimeoutMs: 5000,
+      metricsConcurrency: 8,
+      probeConcurrency: 64,
+    },
+    alertRules: [
+      {
+        name: "high-cpu-usage",
+        threshold: 80,
+        window: "PT5M",
+        action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
+      },
+    ],
+  };
+}

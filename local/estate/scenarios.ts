@@ -1,0 +1,115 @@
+import { demoIds } from "./model/demo.ts";
+import type { ResourceRecord, SignalProfile } from "./model/state.ts";
+import type {
+  ComponentLevels,
+  DatabaseLevels,
+  HealthBehaviour,
+  PlanLevels,
+  SiteLevels,
+} from "./signals/levels.ts";
+import { baselineHealth, baselineLevels } from "./signals/levels.ts";
+
+/**
+ * Named states of the demo estate. A scenario is data: overrides of the healthy baseline for the
+ * components it targets, plus switches for whole surfaces. Adding one is adding an entry here; later
+ * surfaces (backups, secrets) add their own fields to ScenarioDefinition.
+ */
+
+export interface ScenarioDefinition {
+  description: string;
+  /** Level overrides for scenario-targeted components (the demo estate), by component kind. */
+  levels?: {
+    webapp?: Partial<SiteLevels>;
+    api?: Partial<SiteLevels>;
+    database?: Partial<DatabaseLevels>;
+    plan?: Partial<PlanLevels>;
+  };
+  /** Health-probe overrides for scenario-targeted sites. */
+  health?: { webapp?: Partial<HealthBehaviour>; api?: Partial<HealthBehaviour> };
+  /** Azure Monitor returns every metric with no datapoints (an ingestion outage), for every resource. */
+  metricsMissing?: boolean;
+  /** Resources that do not exist while the scenario is active. */
+  missingResources?: readonly string[];
+}
+
+const definitions = {
+  healthy: {
+    description:
+      "Everything within thresholds: fast responses, ~0.1% errors, database well below its limits.",
+  },
+  "webapp-errors": {
+    description: "The web app answers ~15% of requests with 5xx and its health endpoint returns 503.",
+    levels: { webapp: { errorRate: 0.15 } },
+    health: { webapp: { status: 503 } },
+  },
+  "api-slow": {
+    description: "The API's response time is ~4.5 s and its health endpoint takes ~1.5 s to answer.",
+    levels: { api: { responseTimeSeconds: 4.5, cpuSecondsPerMinute: 42 } },
+    health: { api: { delayMs: 1500 } },
+  },
+  "db-pool-exhausted": {
+    description:
+      "The database's sessions (~98%) and workers (~96%) are exhausted and ~40 connections fail per 5 min.",
+    levels: {
+      database: { sessionsPercent: 98, workersPercent: 96, connectionFailedPer5Min: 40, cpuPercent: 55 },
+    },
+  },
+  "metrics-missing": {
+    description: "Azure Monitor returns no datapoints for any metric; health endpoints are fine.",
+    metricsMissing: true,
+  },
+  "resource-missing": {
+    description: "The demo database does not exist (Resource Manager answers 404); the rest is healthy.",
+    missingResources: [demoIds.database],
+  },
+} as const satisfies Record<string, ScenarioDefinition>;
+
+export type ScenarioName = keyof typeof definitions;
+
+export const scenarioDefinitions: Record<ScenarioName, ScenarioDefinition> = definitions;
+
+export const scenarioNames = Object.keys(definitions) as ScenarioName[];
+
+/** The scenarios and what each does, for the admin API and the CLI. */
+export const scenarios: Record<ScenarioName, { description: string }> = Object.fromEntries(
+  scenarioNames.map((name) => [name, { description: definitions[name].description }]),
+) as Record<ScenarioName, { description: string }>;
+
+export function isScenarioName(name: unknown): name is ScenarioName {
+  return typeof name === "string" && Object.hasOwn(definitions, name);
+}
+
+function overrides(scenario: ScenarioName, profile: SignalProfile): ScenarioDefinition["levels"] {
+  return profile.scenarioTarget ? scenarioDefinitions[scenario].levels : undefined;
+}
+
+/** The levels a component runs at under a scenario. */
+export function levelsFor(scenario: ScenarioName, profile: SignalProfile): ComponentLevels {
+  const levels = overrides(scenario, profile);
+  switch (profile.kind) {
+    case "webapp":
+      return { family: "site", ...baselineLevels.webapp, ...levels?.webapp };
+    case "api":
+      return { family: "site", ...baselineLevels.api, ...levels?.api };
+    case "database":
+      return { family: "database", ...baselineLevels.database, ...levels?.database };
+    case "plan":
+      return { family: "plan", ...baselineLevels.plan, ...levels?.plan };
+  }
+}
+
+/** How a site answers its health probe under a scenario. */
+export function healthFor(scenario: ScenarioName, record: ResourceRecord): HealthBehaviour {
+  const profile = record.signals;
+  if (!profile?.scenarioTarget || (profile.kind !== "webapp" && profile.kind !== "api"))
+    return baselineHealth;
+  return { ...baselineHealth, ...scenarioDefinitions[scenario].health?.[profile.kind] };
+}
+
+export function metricsMissing(scenario: ScenarioName): boolean {
+  return scenarioDefinitions[scenario].metricsMissing === true;
+}
+
+export function missingResources(scenario: ScenarioName): readonly string[] {
+  return scenarioDefinitions[scenario].missingResources ?? [];
+}

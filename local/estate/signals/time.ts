@@ -1,0 +1,79 @@
+/**
+ * ISO 8601 durations and timespans as Azure Monitor and Log Analytics accept them
+ * (`PT5M`, `P1D`, `start/end`, `start/PT1H`, `PT1H/end`, `PT1H`).
+ */
+
+const durationPattern = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+
+export function parseIsoDuration(text: string): number | undefined {
+  const match = durationPattern.exec(text.trim());
+  if (!match || text.trim().toUpperCase() === "P" || text.trim().toUpperCase().endsWith("T"))
+    return undefined;
+  const [, weeks, days, hours, minutes, seconds] = match;
+  const ms =
+    Number(weeks ?? 0) * 604_800_000 +
+    Number(days ?? 0) * 86_400_000 +
+    Number(hours ?? 0) * 3_600_000 +
+    Number(minutes ?? 0) * 60_000 +
+    Number(seconds ?? 0) * 1000;
+  return ms > 0 ? ms : undefined;
+}
+
+/** `PT5M`, `PT1H`, `P1D`, `PT4H`: the form Azure Monitor reports intervals in. */
+export function formatIsoDuration(ms: number): string {
+  const totalSeconds = Math.round(ms / 1000);
+  const days = Math.floor(totalSeconds / 86_400);
+  const hours = Math.floor((totalSeconds % 86_400) / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  let time = "";
+  if (hours) time += `${hours}H`;
+  if (minutes) time += `${minutes}M`;
+  if (seconds) time += `${seconds}S`;
+  if (!days && !time) return "PT0S";
+  return `P${days ? `${days}D` : ""}${time ? `T${time}` : ""}`;
+}
+
+export interface Timespan {
+  start: Date;
+  end: Date;
+}
+
+function parseInstant(text: string): Date | undefined {
+  // Only full timestamps count: a bare duration such as "PT1H" is not a date.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** Parses `start/end`, `start/duration`, `duration/end` or `duration` (ending now). */
+export function parseTimespan(text: string, now: Date): Timespan | undefined {
+  const parts = text.split("/");
+  if (parts.length === 1) {
+    const duration = parseIsoDuration(parts[0] ?? "");
+    return duration ? { start: new Date(now.getTime() - duration), end: now } : undefined;
+  }
+  if (parts.length !== 2) return undefined;
+  const [first = "", second = ""] = parts;
+  const start = parseInstant(first);
+  const end = parseInstant(second);
+  if (start && end) return end > start ? { start, end } : undefined;
+  if (start) {
+    const duration = parseIsoDuration(second);
+    return duration ? { start, end: new Date(start.getTime() + duration) } : undefined;
+  }
+  if (end) {
+    const duration = parseIsoDuration(first);
+    return duration ? { start: new Date(end.getTime() - duration), end } : undefined;
+  }
+  return undefined;
+}
+
+/** `2021-04-20T09:00:00Z`: Azure Monitor's timestamp form (no milliseconds). */
+export function formatInstant(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+export function floorTo(ms: number, stepMs: number): number {
+  return Math.floor(ms / stepMs) * stepMs;
+}
