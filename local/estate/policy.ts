@@ -60,9 +60,9 @@ export function demoPolicy(estateUrl: string): OpsPolicyInput {
       },
       database: {
         connectionPoolPercent: { warning: 80, critical: 95 },
-        failedConnections: { warning: 1, critical: 10 },
+        failedConnections: { warning: 0, critical: 10 },
         cpuPercent: { warning: 80, critical: 95 },
-        deadlocks: { warning: 1, critical: 5 },
+        deadlocks: { warning: 0, critical: 5 },
       },
     },
     healthCheck: {

@@ -77,7 +77,14 @@ async function healthCheck(args: string[]): Promise<number> {
   // On a laptop the CLI signs in like the az CLI does (DefaultAzureCredential) unless told otherwise.
   const services = createServices({
     env: { PHOENIX_CREDENTIAL: "default", ...process.env },
-    logger: createLogger(stderrSink, { app: "phoenix-ops-cli" }),
+    // A person reads stderr: only warnings and errors, unless PHOENIX_LOG_LEVEL=info asks for more.
+    logger: createLogger(
+      (level, line) => {
+        if (level === "warn" || level === "error" || process.env.PHOENIX_LOG_LEVEL === "info")
+          stderrSink(level, line);
+      },
+      { app: "phoenix-ops-cli" },
+    ),
   });
   if (output === "table")
     process.stderr.write(

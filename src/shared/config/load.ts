@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { OpsError } from "../errors.ts";
 import { type OpsPolicy, policySchema } from "./policy.ts";
-import { type Settings, pickSettings, settingsSchema } from "./settings.ts";
+import { type Settings, pickSettings, settingsSchema, storageSettingIssue } from "./settings.ts";
 
 /** Lists every problem at once, one per line, with the key path: a user fixes them in one go. */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
@@ -16,9 +16,15 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 export function loadSettings(env: Record<string, string | undefined>): Settings {
-  const parsed = settingsSchema.safeParse(pickSettings(env));
-  if (!parsed.success) {
-    throw new OpsError("SettingsInvalid", `app settings are invalid:\n${formatIssues(parsed.error.issues)}`);
+  const raw = pickSettings(env);
+  const parsed = settingsSchema.safeParse(raw);
+  const storageIssue = storageSettingIssue(raw);
+  if (!parsed.success || storageIssue) {
+    const lines = [
+      ...(storageIssue ? [`  - AzureWebJobsStorage: ${storageIssue}`] : []),
+      ...(parsed.success ? [] : [formatIssues(parsed.error.issues)]),
+    ];
+    throw new OpsError("SettingsInvalid", `app settings are invalid:\n${lines.join("\n")}`);
   }
   return parsed.data;
 }

@@ -12,7 +12,10 @@ const resourceId = z
     "must be a full Azure resource id (/subscriptions/…/resourceGroups/…/providers/…)",
   );
 
-/** A threshold pair. `direction` says which way is worse: "above" for latency, "below" for success rate. */
+/**
+ * A threshold pair. A value breaches a limit when it is strictly beyond it: above it for "above" (latency,
+ * errors: warning 0 means any error warns), below it for "below" (success rate).
+ */
 export const thresholdSchema = z
   .object({
     warning: z.number(),

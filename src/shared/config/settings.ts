@@ -6,47 +6,47 @@ import { z } from "zod";
  */
 const url = z.url({ protocol: /^https?$/ });
 
-export const settingsSchema = z
-  .object({
-    /** "managed-identity" in Azure (user-assigned when AZURE_CLIENT_ID is set); "default" for a laptop (az login). */
-    PHOENIX_CREDENTIAL: z.enum(["managed-identity", "default"]).default("managed-identity"),
-    AZURE_CLIENT_ID: z.string().min(1).optional(),
-    PHOENIX_POLICY_PATH: z.string().min(1).default("config/ops-policy.json"),
-    PHOENIX_ARM_ENDPOINT: url.default("https://management.azure.com"),
-    PHOENIX_ARM_AUDIENCE: url.default("https://management.azure.com"),
-    /** Regional metrics data-plane endpoint; when unset it is derived from each environment's region. */
-    PHOENIX_METRICS_ENDPOINT: url.optional(),
-    PHOENIX_METRICS_AUDIENCE: url.default("https://metrics.monitor.azure.com"),
-    PHOENIX_EMAIL_ENDPOINT: url.optional(),
-    PHOENIX_EMAIL_SENDER: z.email().optional(),
-    /** Storage: a connection string (Azurite locally) or identity-based settings, as the Functions host takes them. */
-    AzureWebJobsStorage: z.string().min(1).optional(),
-    AzureWebJobsStorage__accountName: z.string().min(3).optional(),
-    AzureWebJobsStorage__tableServiceUri: url.optional(),
-    AzureWebJobsStorage__queueServiceUri: url.optional(),
-    AzureWebJobsStorage__blobServiceUri: url.optional(),
-    PHOENIX_STATE_TABLE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, "letters and digits only, starting with a letter")
-      .default("phoenix"),
-    /** Per-call timeout for Azure requests, after which the call fails with an error naming the resource. */
-    PHOENIX_AZURE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
-    PHOENIX_AZURE_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
-    PHOENIX_HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
-  })
-  .refine(
-    (s) =>
-      s.AzureWebJobsStorage !== undefined ||
-      s.AzureWebJobsStorage__accountName !== undefined ||
-      s.AzureWebJobsStorage__tableServiceUri !== undefined,
-    {
-      message:
-        "set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (identity-based)",
-      path: ["AzureWebJobsStorage"],
-    },
-  );
+export const settingsSchema = z.object({
+  /** "managed-identity" in Azure (user-assigned when AZURE_CLIENT_ID is set); "default" for a laptop (az login). */
+  PHOENIX_CREDENTIAL: z.enum(["managed-identity", "default"]).default("managed-identity"),
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
+  PHOENIX_POLICY_PATH: z.string().min(1).default("config/ops-policy.json"),
+  PHOENIX_ARM_ENDPOINT: url.default("https://management.azure.com"),
+  PHOENIX_ARM_AUDIENCE: url.default("https://management.azure.com"),
+  /** Regional metrics data-plane endpoint; when unset it is derived from each environment's region. */
+  PHOENIX_METRICS_ENDPOINT: url.optional(),
+  PHOENIX_METRICS_AUDIENCE: url.default("https://metrics.monitor.azure.com"),
+  PHOENIX_EMAIL_ENDPOINT: url.optional(),
+  PHOENIX_EMAIL_SENDER: z.email().optional(),
+  /** Storage: a connection string (Azurite locally) or identity-based settings, as the Functions host takes them. */
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__accountName: z.string().min(3).optional(),
+  AzureWebJobsStorage__tableServiceUri: url.optional(),
+  AzureWebJobsStorage__queueServiceUri: url.optional(),
+  AzureWebJobsStorage__blobServiceUri: url.optional(),
+  PHOENIX_STATE_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, "letters and digits only, starting with a letter")
+    .default("phoenix"),
+  /** Per-call timeout for Azure requests, after which the call fails with an error naming the resource. */
+  PHOENIX_AZURE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  PHOENIX_AZURE_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  PHOENIX_HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
+});
 
 export type Settings = z.infer<typeof settingsSchema>;
+
+/** Checked apart from the schema so that it is reported together with every other bad setting. */
+export function storageSettingIssue(raw: Record<string, string>): string | undefined {
+  const configured = [
+    "AzureWebJobsStorage",
+    "AzureWebJobsStorage__accountName",
+    "AzureWebJobsStorage__tableServiceUri",
+  ].some((key) => raw[key] !== undefined);
+  return configured
+    ? undefined
+    : "set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (identity-based)";
+}
 
 const settingKeys = new Set<string>(Object.keys(settingsSchema.shape));
 

@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { loadPolicyFile, loadSettings, parsePolicy } from "../../src/shared/config/load.ts";
+import { policyJsonSchema } from "../../src/shared/config/policy-json-schema.ts";
+
+describe("ops policy", () => {
+  it("accepts the shipped policy, including the guide's alertRules block as written", () => {
+    const policy = loadPolicyFile("config/ops-policy.json");
+    expect(Object.keys(policy.environments.prod!.components)).toEqual(["webapp", "api", "database"]);
+    expect(policy.alertRules).toEqual([
+      {
+        name: "high-cpu-usage",
+        threshold: 80,
+        window: "PT5M",
+        action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
+      },
+    ]);
+  });
+
+  it("ships a JSON Schema generated from the validator (run `npm run schema` after changing it)", () => {
+    const committed: unknown = JSON.parse(readFileSync("config/ops-policy.schema.json", "utf8"));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(policyJsonSchema())));
+  });
+
+  it("reports every wrong key at once", () => {
+    const raw = JSON.parse(readFileSync("config/ops-policy.json", "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of a parsed file
+    raw.environments.prod.subscriptionId = "not-a-guid";
+    raw.environments.prod.components.webapp.healthUrl = "ftp://x";
+    raw.thresholds.api.latencyMs = { warning: 900, critical: 100 };
+    raw.healthCheck.hourUtc = 25;
+    raw.surprise = true;
+    let message = "";
+    try {
+      parsePolicy(raw, "test.json");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const key of [
+      "environments.prod.subscriptionId",
+      "environments.prod.components.webapp.healthUrl",
+      "thresholds.api.latencyMs",
+      "healthCheck.hourUtc",
+      "surprise",
+    ]) {
+      expect(message).toContain(key);
+    }
+  });
+
+  it("says plainly when the file is missing or is not JSON", () => {
+    expect(() => loadPolicyFile("config/nope.json")).toThrow(
+      "ops policy config/nope.json cannot be read (ENOENT)",
+    );
+    expect(() => loadPolicyFile("package-lock.json")).toThrow(/is invalid/);
+    expect(() => loadPolicyFile("README.md")).toThrow(/is not valid JSON/);
+  });
+});
+
+describe("app settings", () => {
+  it("fills in public-cloud defaults", () => {
+    const settings = loadSettings({ AzureWebJobsStorage: "UseDevelopmentStorage=true" });
+    expect(settings.PHOENIX_ARM_ENDPOINT).toBe("https://management.azure.com");
+    expect(settings.PHOENIX_CREDENTIAL).toBe("managed-identity");
+    expect(settings.PHOENIX_METRICS_ENDPOINT).toBeUndefined();
+  });
+
+  it("requires storage, and lists every bad setting in one message", () => {
+    expect(() => loadSettings({ PHOENIX_ARM_ENDPOINT: "nope", PHOENIX_AZURE_MAX_RETRIES: "eleven" })).toThrow(
+      /AzureWebJobsStorage[\s\S]*PHOENIX_ARM_ENDPOINT|PHOENIX_ARM_ENDPOINT[\s\S]*AzureWebJobsStorage/,
+    );
+    try {
+      loadSettings({ PHOENIX_ARM_ENDPOINT: "nope", PHOENIX_AZURE_MAX_RETRIES: "eleven" });
+    } catch (error) {
+      expect((error as Error).message).toContain("PHOENIX_AZURE_MAX_RETRIES");
+    }
+  });
+
+  it("accepts identity-based storage instead of a connection string", () => {
+    expect(
+      loadSettings({ AzureWebJobsStorage__accountName: "phoenixops" }).AzureWebJobsStorage__accountName,
+    ).toBe("phoenixops");
+  });
+});
