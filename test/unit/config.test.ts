@@ -23,7 +23,12 @@ describe("ops policy", () => {
   });
 
   it("reports every wrong key at once", () => {
-    const raw = JSON.parse(readFileSync("config/ops-policy.json", "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form edits of a parsed file
+    const raw = JSON.parse(readFileSync("config/ops-policy.json", "utf8")) as {
+      environments: { prod: { subscriptionId: string; components: { webapp: { healthUrl: string } } } };
+      thresholds: { api: { latencyMs: unknown } };
+      healthCheck: { hourUtc: number };
+      surprise?: boolean;
+    };
     raw.environments.prod.subscriptionId = "not-a-guid";
     raw.environments.prod.components.webapp.healthUrl = "ftp://x";
     raw.thresholds.api.latencyMs = { warning: 900, critical: 100 };
