@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ncrontab } from "./ncrontab.ts";
 
 /**
  * The ops policy: what the estate is and how the procedures judge it. One JSON file in config/,
@@ -105,13 +106,81 @@ const durationIso = z
   .string()
   .regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "must be an ISO 8601 duration such as PT5M");
 
-/** The guide's alertRules block, accepted as written. Routing by rule comes with the alerts issue. */
+/**
+ * The guide's alertRules block, accepted as written. Alerts whose rule name matches are routed to the
+ * rule's recipients; `escalationPolicy` names a policy below.
+ */
 const alertRuleSchema = z
   .object({
     name: z.string().min(1),
-    threshold: z.number(),
-    window: durationIso,
+    threshold: z.number().optional(),
+    window: durationIso.optional(),
     action: z.object({ type: z.literal("email"), recipients: z.array(email).min(1) }).strict(),
+    escalationPolicy: z.string().min(1).optional(),
+  })
+  .strict();
+
+const escalationPolicySchema = z
+  .object({
+    levels: z
+      .array(
+        z
+          .object({
+            recipients: z.array(email).min(1),
+            minutesToAcknowledge: z
+              .number()
+              .positive()
+              .max(10_080)
+              .describe("Wait this long for an acknowledgement before the next level"),
+          })
+          .strict(),
+      )
+      .min(1),
+    repeat: z.number().int().min(0).max(10).default(0).describe("How many more times the whole ladder runs"),
+  })
+  .strict();
+export type EscalationPolicy = z.infer<typeof escalationPolicySchema>;
+
+const maintenanceWindowSchema = z
+  .object({
+    name: z.string().min(1),
+    /** The window covers an environment's resources, or only the listed resource ids or component names. */
+    environment: z.string().optional(),
+    resources: z.array(z.string().min(1)).optional(),
+    start: z.iso.datetime({ offset: true }).optional().describe("One-off window: start (ISO 8601)"),
+    end: z.iso.datetime({ offset: true }).optional().describe("One-off window: end (ISO 8601)"),
+    schedule: z.string().optional().describe("Recurring window: 6-field NCRONTAB start time, UTC"),
+    durationMinutes: z.number().int().positive().max(10_080).optional(),
+  })
+  .strict()
+  .refine(
+    (w) =>
+      (w.start !== undefined && w.end !== undefined) !==
+      (w.schedule !== undefined && w.durationMinutes !== undefined),
+    {
+      message: "give either start and end (one-off) or schedule and durationMinutes (recurring)",
+    },
+  )
+  .refine((w) => w.start === undefined || w.end === undefined || Date.parse(w.start) < Date.parse(w.end), {
+    message: "end must be after start",
+  })
+  .refine((w) => w.environment !== undefined || (w.resources?.length ?? 0) > 0, {
+    message: "a window needs an environment or resources",
+  });
+export type MaintenanceWindow = z.infer<typeof maintenanceWindowSchema>;
+
+const incidentsSchema = z
+  .object({
+    /** Recipients for alerts that match no rule and no environment. */
+    defaultRecipients: z.array(email).min(1),
+    defaultEscalationPolicy: z.string().optional(),
+    /** Email limits of Communication Services on a custom domain. */
+    maxEmailsPerMinute: z.number().int().min(1).default(30),
+    maxEmailsPerHour: z.number().int().min(1).default(100),
+    /** When more incidents than this open within a minute, one digest replaces their individual emails. */
+    digestThreshold: z.number().int().min(2).default(5),
+    /** How much alert history one incident keeps in full. */
+    maxAlertsPerIncident: z.number().int().min(10).default(500),
   })
   .strict();
 
@@ -136,8 +205,56 @@ export const policySchema = z
       })
       .strict(),
     alertRules: z.array(alertRuleSchema).default([]),
+    escalationPolicies: z.record(z.string().min(1), escalationPolicySchema).default({}),
+    maintenanceWindows: z.array(maintenanceWindowSchema).default([]),
+    incidents: incidentsSchema.default({
+      defaultRecipients: ["ops@phoenixvc.tech"],
+      maxEmailsPerMinute: 30,
+      maxEmailsPerHour: 100,
+      digestThreshold: 5,
+      maxAlertsPerIncident: 500,
+    }),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    const known = new Set(Object.keys(policy.escalationPolicies));
+    policy.alertRules.forEach((rule, index) => {
+      if (rule.escalationPolicy && !known.has(rule.escalationPolicy)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["alertRules", index, "escalationPolicy"],
+          message: `no escalation policy "${rule.escalationPolicy}"`,
+        });
+      }
+    });
+    if (policy.incidents.defaultEscalationPolicy && !known.has(policy.incidents.defaultEscalationPolicy)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["incidents", "defaultEscalationPolicy"],
+        message: `no escalation policy "${policy.incidents.defaultEscalationPolicy}"`,
+      });
+    }
+    policy.maintenanceWindows.forEach((window, index) => {
+      if (window.schedule) {
+        try {
+          ncrontab(window.schedule);
+        } catch (error) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["maintenanceWindows", index, "schedule"],
+            message: `not a 6-field NCRONTAB expression: ${(error as Error).message}`,
+          });
+        }
+      }
+      if (window.environment && !(window.environment in policy.environments)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["maintenanceWindows", index, "environment"],
+          message: `no environment "${window.environment}"`,
+        });
+      }
+    });
+  });
 
 export type OpsPolicy = z.infer<typeof policySchema>;
 export type OpsPolicyInput = z.input<typeof policySchema>;
