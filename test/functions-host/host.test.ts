@@ -15,7 +15,7 @@ import {
 } from "../../local/functions-host/index.ts";
 
 const appPath = fileURLToPath(new URL("./fixtures/app.js", import.meta.url));
-const eventGridFixtures = new URL("../../../shared/fixtures/azure/eventgrid/", import.meta.url);
+const eventGridFixtures = new URL("../fixtures/azure/eventgrid/", import.meta.url);
 
 interface TimerInput {
   schedule: { adjustForDST: boolean };

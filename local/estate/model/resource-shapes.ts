@@ -1,7 +1,7 @@
 import type { ArmResource } from "./state.ts";
 
 /**
- * Resource bodies in the shapes of the official REST examples (../shared/fixtures/azure/arm/): the Web
+ * Resource bodies in the shapes of the official REST examples (test/fixtures/azure/arm/): the Web
  * provider's GetWebApp / GetWebAppSlot / GetAppServicePlan, and the published Get shapes of SQL,
  * Key Vault, Recovery Services and Log Analytics. The Web provider reports `location` as a display
  * name ("West Europe"); the others use the short region name ("westeurope"), as the real providers do.
