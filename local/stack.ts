@@ -9,6 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type Azurite, startAzurite } from "./azurite.ts";
+import { phoenixOpsApi } from "./estate/auth/app-registrations.ts";
 import { type Estate, type ScenarioName, demoPolicy, startEstate } from "./estate/index.ts";
 
 export interface LocalStackOptions {
@@ -80,6 +81,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await rm(policyPath, { force: true });
     });
 
+    const withHost = options.withHost !== false;
+    const requestedPort = options.hostPort ?? 7071;
+    const hostPort = withHost ? (requestedPort === 0 ? await freePort() : requestedPort) : 0;
     const settings: Record<string, string> = {
       FUNCTIONS_WORKER_RUNTIME: "node",
       AzureWebJobsStorage: azurite.connectionString,
@@ -93,22 +97,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       PHOENIX_METRICS_ENDPOINT: estate.url,
       PHOENIX_EMAIL_ENDPOINT: estate.url,
       PHOENIX_EMAIL_SENDER: "DoNotReply@ops.phoenixvc.tech",
+      PHOENIX_LOGS_ENDPOINT: estate.url,
+      // Operator endpoints accept the estate's Entra-style tokens for the Phoenix Ops API registration.
+      PHOENIX_AUTH_TENANT_ID: estate.tenantId,
+      PHOENIX_AUTH_AUTHORITY_HOST: estate.url,
+      PHOENIX_AUTH_AUDIENCES: `${phoenixOpsApi.appIdUri},${phoenixOpsApi.clientId}`,
+      ...(withHost ? { PHOENIX_PUBLIC_BASE_URL: `http://127.0.0.1:${hostPort}` } : {}),
       ...options.settings,
     };
 
     let hostUrl: string | undefined;
-    if (options.withHost !== false) {
-      const port = options.hostPort ?? 7071;
-      const actualPort = port === 0 ? await freePort() : port;
+    if (withHost) {
       const host = spawnHost(
         options.appPath ?? "dist/main.cjs",
-        actualPort,
+        hostPort,
         options.enableTimers !== false,
         settings,
         (line) => log("host", line),
       );
       closers.push(() => stopChild(host));
-      hostUrl = `http://127.0.0.1:${actualPort}`;
+      hostUrl = `http://127.0.0.1:${hostPort}`;
       await waitForHost(hostUrl, host);
     }
     return { estate, azurite, hostUrl, settings, outboxDir, policyPath, close };

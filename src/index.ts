@@ -3,3 +3,6 @@
  */
 import "./functions/health-checks-http.ts";
 import "./functions/health-check-timer.ts";
+import "./functions/alerts-webhook.ts";
+import "./functions/incident-queues.ts";
+import "./functions/incidents-http.ts";

@@ -5,13 +5,22 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { MetricsClient } from "@azure/monitor-query-metrics";
+import { QueueServiceClient } from "@azure/storage-queue";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { ArmInventory } from "./adapters/arm-inventory.ts";
 import { AcsEmailSender } from "./adapters/acs-email.ts";
 import { FetchHealthProbe } from "./adapters/http-probe.ts";
 import { MonitorMetricsReader } from "./adapters/monitor-metrics.ts";
+import { LogAnalyticsReader } from "./adapters/log-analytics.ts";
+import { StorageWorkQueue } from "./adapters/storage-work-queue.ts";
+import { TableIncidentStore } from "./adapters/table-incident-store.ts";
 import { TableRunStore } from "./adapters/table-run-store.ts";
+import { EntraTokenValidator } from "./auth/entra-token.ts";
+import type { DiagnosticsDeps } from "./operations/diagnostics.ts";
+import type { IncidentDeps } from "./operations/incidents.ts";
+import { type QueueName, type IncidentStore, queueNames } from "./ports/incident-store.ts";
 import { loadPolicyFile, loadSettings } from "./config/load.ts";
 import type { OpsPolicy } from "./config/policy.ts";
 import type { Settings } from "./config/settings.ts";
@@ -27,6 +36,10 @@ export interface Services {
   logger: Logger;
   store: RunStore;
   healthCheck: HealthCheckDeps;
+  incidents: IncidentDeps;
+  diagnostics: DiagnosticsDeps;
+  /** Null until PHOENIX_AUTH_TENANT_ID is set: operator endpoints then refuse every caller. */
+  tokenValidator: EntraTokenValidator | null;
 }
 
 export interface CompositionOptions {
@@ -89,6 +102,20 @@ export function createServices(options: CompositionOptions = {}): Services {
   );
 
   const store = lazy(() => createRunStore(settings, credential));
+  const incidentStore = lazy(() => createIncidentStore(settings, credential));
+  const workQueue = lazy(() => createWorkQueue(settings, credential));
+  const logsClient = lazy(
+    () =>
+      new LogsQueryClient(credential, {
+        ...clientOptions,
+        endpoint: `${settings.PHOENIX_LOGS_ENDPOINT.replace(/\/$/, "")}/v1`,
+        credentials: { scopes: [`${settings.PHOENIX_LOGS_AUDIENCE.replace(/\/$/, "")}/.default`] },
+      }),
+  );
+  const metricsReader = new MonitorMetricsReader(metricsClient);
+  const apiBaseUrl =
+    settings.PHOENIX_PUBLIC_BASE_URL ??
+    (settings.WEBSITE_HOSTNAME ? `https://${settings.WEBSITE_HOSTNAME}` : null);
   const email = lazy(() => createEmailSender(settings, credential, clientOptions));
 
   const healthCheck: HealthCheckDeps = {
@@ -96,7 +123,7 @@ export function createServices(options: CompositionOptions = {}): Services {
     logger,
     clock: systemClock,
     inventory: new ArmInventory({ webSites, sql }),
-    metrics: new MonitorMetricsReader(metricsClient),
+    metrics: metricsReader,
     probe: new FetchHealthProbe(),
     get email() {
       return email();
@@ -105,10 +132,47 @@ export function createServices(options: CompositionOptions = {}): Services {
       return store();
     },
   };
+  const incidents: IncidentDeps = {
+    policy,
+    logger,
+    clock: systemClock,
+    apiBaseUrl,
+    get store() {
+      return incidentStore();
+    },
+    get queue() {
+      return workQueue();
+    },
+    get email() {
+      return email();
+    },
+  };
+  const diagnostics: DiagnosticsDeps = {
+    policy,
+    logger,
+    clock: systemClock,
+    metrics: metricsReader,
+    get store() {
+      return incidentStore();
+    },
+    get logs() {
+      return new LogAnalyticsReader(logsClient());
+    },
+  };
+  const tokenValidator = settings.PHOENIX_AUTH_TENANT_ID
+    ? new EntraTokenValidator({
+        tenantId: settings.PHOENIX_AUTH_TENANT_ID,
+        authorityHost: settings.PHOENIX_AUTH_AUTHORITY_HOST,
+        audiences: settings.PHOENIX_AUTH_AUDIENCES,
+      })
+    : null;
   return {
     settings,
     policy,
     logger,
+    incidents,
+    diagnostics,
+    tokenValidator,
     get store() {
       return store();
     },
@@ -214,3 +278,56 @@ function createEmailSender(
   }
   return new AcsEmailSender(new EmailClient(endpoint, credential, clientOptions), sender);
 }
+
+function storageEndpoints(settings: Settings): { table: string; queue: string; blob: string } {
+  const account = settings.AzureWebJobsStorage__accountName;
+  return {
+    table: settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`,
+    queue: settings.AzureWebJobsStorage__queueServiceUri ?? `https://${account}.queue.core.windows.net`,
+    blob: settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`,
+  };
+}
+
+function createIncidentStore(settings: Settings, credential: TokenCredential): IncidentStore {
+  const prefix = settings.PHOENIX_STATE_TABLE_PREFIX;
+  const names = ["alerts", "incidentkeys", "incidents", "incidentevents", "notifications", "limits"] as const;
+  const connection = settings.AzureWebJobsStorage;
+  const insecure = connection ? /UseDevelopmentStorage=true|http:\/\//i.test(connection) : false;
+  const endpoints = storageEndpoints(settings);
+  const table = (name: string): TableClient =>
+    connection
+      ? TableClient.fromConnectionString(connection, `${prefix}${name}`, {
+          allowInsecureConnection: insecure,
+        })
+      : new TableClient(endpoints.table, `${prefix}${name}`, credential);
+  const [alerts, keys, incidents, events, notifications, limits] = names.map(table) as [
+    TableClient,
+    TableClient,
+    TableClient,
+    TableClient,
+    TableClient,
+    TableClient,
+  ];
+  const blobs = connection
+    ? BlobServiceClient.fromConnectionString(connection)
+    : new BlobServiceClient(endpoints.blob, credential);
+  return new TableIncidentStore({
+    alerts,
+    keys,
+    incidents,
+    events,
+    notifications,
+    limits,
+    diagnostics: blobs.getContainerClient(`${prefix.toLowerCase()}-diagnostics`),
+  });
+}
+
+function createWorkQueue(settings: Settings, credential: TokenCredential): StorageWorkQueue {
+  const connection = settings.AzureWebJobsStorage;
+  const service = connection
+    ? QueueServiceClient.fromConnectionString(connection)
+    : new QueueServiceClient(storageEndpoints(settings).queue, credential);
+  return new StorageWorkQueue((name: QueueName) => service.getQueueClient(name));
+}
+
+export { queueNames };

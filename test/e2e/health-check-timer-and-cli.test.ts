@@ -43,15 +43,29 @@ describe("the local host serves the app", () => {
       config: { bindings: { type: string; route?: string; methods?: string[] }[] };
     }[];
     expect(functions.map((f) => f.name).sort()).toEqual([
+      "alerts-process",
+      "alerts-webhook",
+      "diagnostics-collect",
+      "escalation-step",
       "health-check-daily",
       "health-checks-get",
       "health-checks-list",
       "health-checks-start",
+      "incidents-acknowledge",
+      "incidents-diagnostics",
+      "incidents-get",
+      "incidents-list",
+      "incidents-open",
+      "incidents-resolve",
+      "notification-send",
     ]);
     for (const fn of functions) {
       const trigger = fn.config.bindings.find((b) => b.type.endsWith("Trigger"))!;
       if (trigger.type === "httpTrigger") {
-        const route = trigger.route!.replace("{environment}", "prod").replace("{runId}", "none");
+        const route = trigger
+          .route!.replace("{environment}", "prod")
+          .replace("{runId}", "none")
+          .replace("{id}", "INC-none");
         const answer = await fetch(
           `${stack.hostUrl}/api/${route}${trigger.methods?.[0] === "GET" ? "?environment=prod" : ""}`,
           {
@@ -64,7 +78,10 @@ describe("the local host serves the app", () => {
         // Served by the app: its own answer (200, or a 400/404 problem from its handler), never the host's empty 404.
         expect(answer.headers.get("content-type"), fn.name).toMatch(/json/);
       } else {
-        expect(trigger.type).toBe("timerTrigger");
+        // Timers and queues: the host knows them and can run them on demand.
+        expect(["timerTrigger", "queueTrigger"]).toContain(trigger.type);
+        const status = await fetch(`${stack.hostUrl}/admin/functions/${fn.name}`);
+        expect(status.status, fn.name).toBe(200);
       }
     }
   });

@@ -4,11 +4,11 @@ import { stableUuid } from "../signals/random.ts";
 
 /**
  * The estate's token issuer: a fresh RS256 key per process, tokens shaped like Microsoft Entra v2
- * access tokens for a managed identity, and the OIDC metadata (discovery document, JWKS) a resource
- * server needs to validate them.
+ * access tokens for a managed identity or a confidential client, and the OIDC metadata (discovery
+ * document, JWKS) a resource server needs to validate them.
  */
 
-/** The audiences the estate serves, compared without a trailing slash. */
+/** The audiences the estate's own APIs serve, compared without a trailing slash. */
 const publicAudiences = [
   "https://management.azure.com",
   "https://metrics.monitor.azure.com",
@@ -35,11 +35,15 @@ export interface Principal {
 }
 
 export interface IssueRequest {
-  /** The `resource` asked for; a trailing `/.default` is dropped. */
+  /** The `resource` asked for, which becomes `aud`; a trailing `/.default` is dropped. */
   resource: string;
-  /** A user-assigned identity's client id; the system-assigned identity when omitted. */
+  /** A user-assigned identity's or a client's id; the system-assigned identity when omitted. */
   clientId?: string;
   objectId?: string;
+  /** App roles on the resource; no `roles` claim when empty, as Entra does. */
+  roles?: readonly string[];
+  /** How the client authenticated (`appidacr`/`azpacr`): "1" a secret, "2" a certificate or managed identity. */
+  clientAuth?: "1" | "2";
 }
 
 export interface IssuedToken {
@@ -82,6 +86,7 @@ export class TokenAuthority {
     return `${this.estateUrl}/${this.tenantId}/v2.0`;
   }
 
+  /** Whether the estate's own APIs accept tokens for this audience (not app registrations). */
   isKnownAudience(audience: string): boolean {
     return this.audiences.has(normaliseAudience(audience));
   }
@@ -94,15 +99,18 @@ export class TokenAuthority {
       (request.clientId ? stableUuid(`oid|${request.clientId}`) : systemAssignedIdentity.objectId);
     const now = Math.floor(Date.now() / 1000);
     const expiresOn = now + 3600;
+    const clientAuth = request.clientAuth ?? "2";
     const accessToken = await new SignJWT({
       aio: "local-estate",
       appid: clientId,
       azp: clientId,
-      appidacr: "2",
+      appidacr: clientAuth,
+      azpacr: clientAuth,
       idp: this.issuer,
       idtyp: "app",
       oid: objectId,
       rh: "local",
+      ...(request.roles && request.roles.length > 0 ? { roles: [...request.roles] } : {}),
       tid: this.tenantId,
       uti: stableUuid(`${objectId}|${now}|${resource}`).replace(/-/g, "").slice(0, 22),
       ver: "2.0",
@@ -116,6 +124,16 @@ export class TokenAuthority {
       .setExpirationTime(expiresOn)
       .sign(this.privateKey);
     return { accessToken, expiresOn, resource, clientId };
+  }
+
+  /**
+   * Signs exactly the claims given, with the estate's key and kid: for tests that need tokens the
+   * issuing endpoints never make (expired, foreign audience, missing claims).
+   */
+  async sign(claims: Record<string, unknown>): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: this.publicJwk.kid })
+      .sign(this.privateKey);
   }
 
   async verify(token: string): Promise<VerifyResult> {

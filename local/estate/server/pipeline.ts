@@ -154,6 +154,10 @@ export function createRequestHandler(
       params,
       headers: req.headers,
       signal: closing,
+      text: async () => {
+        body ??= readBody(req);
+        return (await body).toString("utf8");
+      },
       json: async () => {
         body ??= readBody(req);
         const raw = (await body).toString("utf8");

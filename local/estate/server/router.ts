@@ -35,6 +35,8 @@ export interface EstateRequest {
   principal?: Principal;
   /** The request body parsed as JSON (undefined when empty); rejects with a BodyError when malformed. */
   json(): Promise<unknown>;
+  /** The request body as UTF-8 text, for form posts (the Entra token endpoint). */
+  text(): Promise<string>;
   /** Aborted when the estate closes, so slow handlers stop. */
   signal: AbortSignal;
 }

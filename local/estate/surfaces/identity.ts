@@ -1,16 +1,191 @@
 import { randomUUID, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import {
+  apiRolesOf,
+  findLocalClient,
+  isPhoenixOpsApi,
+  managedIdentityApiRoles,
+  phoenixOpsAudience,
+  servicePrincipalObjectId,
+} from "../auth/app-registrations.ts";
 import type { EstateContext } from "../context.ts";
-import { json } from "../server/replies.ts";
-import type { Reply, Route } from "../server/router.ts";
+import { badRequest, json } from "../server/replies.ts";
+import type { EstateRequest, Reply, Route } from "../server/router.ts";
 
 /**
  * The App Service managed-identity endpoint (api-version 2019-08-01, as @azure/msal-node's AppService
- * source calls it when IDENTITY_ENDPOINT and IDENTITY_HEADER are set) and the tenant's OIDC metadata.
+ * source calls it when IDENTITY_ENDPOINT and IDENTITY_HEADER are set), the tenant's OIDC metadata,
+ * and Entra's v2 token endpoint for the client-credentials grant (as ClientSecretCredential, through
+ * msal-node, calls it). Both issue tokens for the estate's own APIs and for the Phoenix Ops API, whose
+ * tokens carry the caller's app roles.
  */
 
 function msiError(status: number, message: string): Reply {
   return json({ statusCode: status, message, correlationId: randomUUID() }, status);
 }
+
+/**
+ * An error from the Entra token endpoint, in its shape: `error`, an AADSTS-prefixed description with
+ * trace and correlation ids, `error_codes`. msal-node surfaces `error` and the description.
+ */
+function entraError(status: 400 | 401, error: string, code: number, description: string): Reply {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
+  return json(
+    {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+    },
+    status,
+  );
+}
+
+/** What a token for `resource` is: its `aud` and the caller's roles on it; undefined when unknown. */
+function resolveResource(
+  ctx: EstateContext,
+  resource: string,
+  apiRoles: () => readonly string[],
+): { audience: string; roles: readonly string[] } | undefined {
+  const bare = resource.replace(/\/\.default$/, "");
+  if (isPhoenixOpsApi(bare)) return { audience: phoenixOpsAudience(bare), roles: apiRoles() };
+  if (ctx.tokens.isKnownAudience(bare)) return { audience: bare, roles: [] };
+  return undefined;
+}
+
+/** client_secret_post (form fields) or client_secret_basic (RFC 6749 §2.3.1: url-encoded, then Basic). */
+function clientCredentials(
+  request: EstateRequest,
+  form: URLSearchParams,
+): { clientId: string | undefined; clientSecret: string | undefined } {
+  const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+  if (basic) {
+    const decoded = Buffer.from(basic, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon > 0) {
+      try {
+        return {
+          clientId: decodeURIComponent(decoded.slice(0, colon)),
+          clientSecret: decodeURIComponent(decoded.slice(colon + 1)),
+        };
+      } catch {
+        return { clientId: undefined, clientSecret: undefined };
+      }
+    }
+  }
+  return {
+    clientId: form.get("client_id") ?? undefined,
+    clientSecret: form.get("client_secret") ?? undefined,
+  };
+}
+
+async function clientCredentialsToken(ctx: EstateContext, request: EstateRequest): Promise<Reply> {
+  if (request.params["tenantId"]?.toLowerCase() !== ctx.tenantId) {
+    return entraError(
+      400,
+      "invalid_tenant",
+      90002,
+      `Tenant '${request.params["tenantId"] ?? ""}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    );
+  }
+  const form = new URLSearchParams(await request.text());
+  const missing = (name: string) =>
+    entraError(
+      400,
+      "invalid_request",
+      900144,
+      `The request body must contain the following parameter: '${name}'.`,
+    );
+  const grantType = form.get("grant_type");
+  if (!grantType) return missing("grant_type");
+  if (grantType !== "client_credentials") {
+    return entraError(
+      400,
+      "unsupported_grant_type",
+      70003,
+      `The app requested an unsupported grant type '${grantType}'; the local estate serves client_credentials only.`,
+    );
+  }
+  const { clientId, clientSecret } = clientCredentials(request, form);
+  if (!clientId) return missing("client_id");
+  const client = findLocalClient(clientId);
+  if (!client) {
+    return entraError(
+      400,
+      "unauthorized_client",
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${ctx.tenantId}'.`,
+    );
+  }
+  if (!clientSecret) {
+    return entraError(
+      401,
+      "invalid_client",
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
+  }
+  if (!sameSecret(clientSecret, client.clientSecret)) {
+    return entraError(
+      401,
+      "invalid_client",
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.`,
+    );
+  }
+  const scope = form.get("scope");
+  if (!scope) return missing("scope");
+  const scopes = scope.split(/\s+/).filter((s) => s && !["openid", "profile", "offline_access"].includes(s));
+  const single = scopes.length === 1 ? scopes[0] : undefined;
+  if (!single) {
+    return entraError(
+      400,
+      "invalid_scope",
+      70011,
+      `The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`,
+    );
+  }
+  if (!single.endsWith("/.default")) {
+    return entraError(
+      400,
+      "invalid_scope",
+      1002012,
+      `The provided value for scope ${single} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    );
+  }
+  const target = resolveResource(ctx, single, () => apiRolesOf(client.clientId));
+  if (!target) {
+    return entraError(
+      400,
+      "invalid_resource",
+      500011,
+      `The resource principal named ${single.replace(/\/\.default$/, "")} was not found in the tenant named ${ctx.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    );
+  }
+  const token = await ctx.tokens.issue({
+    resource: target.audience,
+    clientId: client.clientId,
+    objectId: servicePrincipalObjectId(client.clientId),
+    roles: target.roles,
+    clientAuth: "1",
+  });
+  const expiresIn = Math.max(0, token.expiresOn - Math.floor(Date.now() / 1000));
+  return json({
+    token_type: "Bearer",
+    expires_in: expiresIn,
+    ext_expires_in: expiresIn,
+    access_token: token.accessToken,
+  });
+}
+
+const signBody = z.object({ claims: z.record(z.string(), z.unknown()) });
 
 function sameSecret(given: string | string[] | undefined, expected: string): boolean {
   if (typeof given !== "string") return false;
@@ -36,7 +211,8 @@ export function identityRoutes(ctx: EstateContext): Route[] {
         }
         const resource = request.query.get("resource");
         if (!resource) return msiError(400, "The 'resource' query parameter is required.");
-        if (!ctx.tokens.isKnownAudience(resource.replace(/\/\.default$/, ""))) {
+        const target = resolveResource(ctx, resource, () => managedIdentityApiRoles);
+        if (!target) {
           return msiError(
             400,
             `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
@@ -45,7 +221,8 @@ export function identityRoutes(ctx: EstateContext): Route[] {
         const clientId = request.query.get("client_id") ?? request.query.get("clientid");
         const objectId = request.query.get("object_id") ?? request.query.get("principal_id");
         const token = await ctx.tokens.issue({
-          resource,
+          resource: target.audience,
+          roles: target.roles,
           ...(clientId ? { clientId } : {}),
           ...(objectId ? { objectId } : {}),
         });
@@ -77,6 +254,26 @@ export function identityRoutes(ctx: EstateContext): Route[] {
         request.params["tenantId"]?.toLowerCase() === ctx.tenantId
           ? json(ctx.tokens.jwks())
           : json({ error: "invalid_tenant", error_description: "AADSTS90002: Tenant not found." }, 400),
+    },
+    {
+      method: "POST",
+      path: "/{tenantId}/oauth2/v2.0/token",
+      access: "open",
+      name: "entra-token",
+      handle: (request) => clientCredentialsToken(ctx, request),
+    },
+    {
+      // The control API's token minting, for tests: signs whatever claims it is given with the
+      // estate's key. Nothing new is exposed: the estate already hands tokens to anyone on loopback.
+      method: "POST",
+      path: "/_estate/tokens/sign",
+      access: "admin",
+      name: "admin",
+      handle: async (request) => {
+        const body = signBody.safeParse(await request.json());
+        if (!body.success) return badRequest('the body must be {"claims": {...}}');
+        return json({ access_token: await ctx.tokens.sign(body.data.claims) });
+      },
     },
   ];
 }

@@ -16,6 +16,8 @@ export const settingsSchema = z.object({
   /** Regional metrics data-plane endpoint; when unset it is derived from each environment's region. */
   PHOENIX_METRICS_ENDPOINT: url.optional(),
   PHOENIX_METRICS_AUDIENCE: url.default("https://metrics.monitor.azure.com"),
+  PHOENIX_LOGS_ENDPOINT: url.default("https://api.loganalytics.io"),
+  PHOENIX_LOGS_AUDIENCE: url.default("https://api.loganalytics.io"),
   PHOENIX_EMAIL_ENDPOINT: url.optional(),
   PHOENIX_EMAIL_SENDER: z.email().optional(),
   /** Storage: a connection string (Azurite locally) or identity-based settings, as the Functions host takes them. */
@@ -32,6 +34,27 @@ export const settingsSchema = z.object({
   PHOENIX_AZURE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   PHOENIX_AZURE_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
   PHOENIX_HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
+  /** Action group payloads (log alerts with search results) can be large. */
+  PHOENIX_ALERTS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(1_048_576),
+  /** Base URL for links in emails; in Azure it defaults to https://$WEBSITE_HOSTNAME. */
+  PHOENIX_PUBLIC_BASE_URL: url.optional(),
+  WEBSITE_HOSTNAME: z.string().min(1).optional(),
+  /** Entra ID tenant whose tokens the operator endpoints accept; they refuse everyone until it is set. */
+  PHOENIX_AUTH_TENANT_ID: z.uuid().optional(),
+  PHOENIX_AUTH_AUTHORITY_HOST: url.default("https://login.microsoftonline.com"),
+  /** The app registration's Application ID URI and client id, comma-separated. */
+  PHOENIX_AUTH_AUDIENCES: z
+    .string()
+    .default("api://phoenix-ops")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  /** Require the action group's secure-webhook token on /api/alerts (on top of the function key). */
+  PHOENIX_ALERTS_REQUIRE_TOKEN: z.stringbool().default(false),
+  PHOENIX_ALERTS_TOKEN_ROLE: z.string().min(1).optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { z } from "zod";
+import { authErrorResponse } from "../auth/auth-response.ts";
+import { isAuthError } from "../auth/auth-error.ts";
 import { type OpsErrorCode, isOpsError } from "../errors.ts";
 
 /** RFC 9457 problem details. */
@@ -71,7 +73,8 @@ export async function readJson<T>(request: HttpRequest, schema: z.ZodType<T>, ma
   return parsed.data;
 }
 
-async function readText(request: HttpRequest, maxBytes: number): Promise<string> {
+/** The body as text, refusing more than `maxBytes` with a 413 (checked while reading, not after). */
+export async function readText(request: HttpRequest, maxBytes: number): Promise<string> {
   const tooLarge = (): HttpProblem =>
     new HttpProblem({
       type: "about:blank",
@@ -113,6 +116,7 @@ export function httpHandler(
       return await handler(request, context);
     } catch (error) {
       if (error instanceof HttpProblem) return problemResponse(error.problem);
+      if (isAuthError(error)) return authErrorResponse(error);
       if (isOpsError(error)) {
         const status = statusByCode[error.code];
         if (status) {

@@ -99,3 +99,13 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export interface LogTable {
+  columns: string[];
+  rows: unknown[][];
+}
+
+/** Log Analytics queries (KQL) against a workspace. */
+export interface LogsReader {
+  query(workspaceId: string, kql: string, options: CallOptions & { durationInMs: number }): Promise<LogTable>;
+}

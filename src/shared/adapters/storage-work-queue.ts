@@ -1,0 +1,46 @@
+import { RestError } from "@azure/core-rest-pipeline";
+import type { QueueClient } from "@azure/storage-queue";
+import { OpsError } from "../errors.ts";
+import type { QueueName, WorkQueue } from "../ports/incident-store.ts";
+
+/** Azure Queue storage limits how long a message can stay invisible. */
+const MAX_DELAY_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Deferred work on Azure Storage queues. Messages are base64-encoded JSON: the Functions host's queue
+ * trigger decodes base64 by default. A delay is the message's visibility timeout, so scheduled work
+ * survives restarts and scale-out.
+ */
+export class StorageWorkQueue implements WorkQueue {
+  private readonly created = new Map<string, Promise<void>>();
+
+  constructor(private readonly clientFor: (name: QueueName) => QueueClient) {}
+
+  async send(queue: QueueName, message: object, options: { delayInSeconds?: number } = {}): Promise<void> {
+    const client = this.clientFor(queue);
+    let ready = this.created.get(queue);
+    if (!ready) {
+      ready = client.createIfNotExists().then(() => undefined);
+      this.created.set(queue, ready);
+    }
+    const delay = Math.min(Math.max(0, Math.ceil(options.delayInSeconds ?? 0)), MAX_DELAY_SECONDS);
+    try {
+      await ready;
+      await client.sendMessage(Buffer.from(JSON.stringify(message)).toString("base64"), {
+        visibilityTimeout: delay,
+        messageTimeToLive: -1,
+      });
+    } catch (error) {
+      this.created.delete(queue);
+      const status = error instanceof RestError ? error.statusCode : undefined;
+      throw new OpsError(
+        "StoreFailed",
+        `could not queue work on ${queue}${status ? ` (storage answered ${status})` : ""}`,
+        {
+          cause: error,
+          retryable: true,
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,628 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { NormalizedAlert } from "../alerts/model.ts";
+import { normalizeAlert } from "../alerts/normalize.ts";
+import type { OpsPolicy } from "../config/policy.ts";
+import { OpsError, describeError } from "../errors.ts";
+import { activeWindow } from "../incidents/maintenance.ts";
+import {
+  type Incident,
+  type IncidentEvent,
+  type NotificationRecord,
+  type Priority,
+  priorityOf,
+} from "../incidents/model.ts";
+import { dedupKeyOf, routeAlert } from "../incidents/routing.ts";
+import type { Logger } from "../log.ts";
+import type { Clock, EmailSender } from "../ports/index.ts";
+import { type IncidentStore, type WorkQueue, queueNames } from "../ports/incident-store.ts";
+import { type IncidentEmailKind, renderDigestEmail, renderIncidentEmail } from "../reports/incident-email.ts";
+
+export interface IncidentDeps {
+  policy: OpsPolicy;
+  store: IncidentStore;
+  queue: WorkQueue;
+  email: EmailSender;
+  clock: Clock;
+  logger: Logger;
+  /** Public base URL of the app, for links in emails; null when unknown. */
+  apiBaseUrl: string | null;
+}
+
+/** Who did something: an operator's name from their token, or "alert"/"escalation"/"system". */
+export type Actor = string;
+
+const MAX_TRACKED = 500;
+
+export function newIncidentId(now: Date): string {
+  return `INC-${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(4).toString("hex")}`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake: record durably, queue the rest. This is all the webhook waits for.
+// ---------------------------------------------------------------------------------------------
+
+export interface IntakeResult {
+  key: string;
+  duplicate: boolean;
+  recognized: boolean;
+  alertId: string | null;
+}
+
+/**
+ * Records one delivery of the action group webhook and queues its processing. The same alert id and
+ * condition (or, for an unrecognised payload, the same bytes) is recorded once: retries are answered
+ * without doing the work again.
+ */
+export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
+  const result = normalizeAlert(payload);
+  const key =
+    result.kind === "alert"
+      ? sha256(`alert|${result.alert.alertId}|${result.alert.condition}`)
+      : sha256(`unrecognized|${result.fingerprint}`);
+  const inserted = await deps.store.insertAlert({
+    key,
+    receivedAt: deps.clock.now().toISOString(),
+    status: "received",
+    alert: result.kind === "alert" ? result.alert : null,
+    unrecognized:
+      result.kind === "unrecognized" ? { reason: result.reason, fingerprint: result.fingerprint } : null,
+    raw,
+    incidentId: null,
+  });
+  let duplicate = inserted === "exists";
+  if (duplicate) {
+    // Recorded before but maybe never queued (the first delivery died in between): queue it again
+    // unless it is done. Processing is idempotent, so a second message is harmless.
+    const existing = await deps.store.getAlert(key);
+    if (existing?.status === "processed") {
+      return {
+        key,
+        duplicate,
+        recognized: result.kind === "alert",
+        alertId: result.kind === "alert" ? result.alert.alertId : null,
+      };
+    }
+    duplicate = true;
+  }
+  await deps.queue.send(queueNames.alerts, { key });
+  return {
+    key,
+    duplicate,
+    recognized: result.kind === "alert",
+    alertId: result.kind === "alert" ? result.alert.alertId : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processing: alerts into incidents.
+// ---------------------------------------------------------------------------------------------
+
+export async function processAlert(
+  deps: IncidentDeps,
+  key: string,
+): Promise<{ incidentId: string | null; outcome: string }> {
+  const record = await deps.store.getAlert(key);
+  if (!record) {
+    deps.logger.warn("alert record missing", { key });
+    return { incidentId: null, outcome: "missing" };
+  }
+  if (record.status === "processed") return { incidentId: record.incidentId, outcome: "already processed" };
+
+  let outcome: { incidentId: string | null; outcome: string };
+  if (record.alert) {
+    outcome = await applyAlert(deps, record.alert, key);
+  } else {
+    outcome = await openUnrecognized(
+      deps,
+      record.unrecognized?.reason ?? "unrecognized payload",
+      record.unrecognized?.fingerprint ?? key,
+      record.raw,
+    );
+  }
+  await deps.store.markAlertProcessed(key, outcome.incidentId);
+  return outcome;
+}
+
+async function applyAlert(
+  deps: IncidentDeps,
+  alert: NormalizedAlert,
+  key: string,
+): Promise<{ incidentId: string | null; outcome: string }> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const dedupKey = dedupKeyOf(alert);
+  const alertHash = sha256(alert.alertId).slice(0, 16);
+  const eventKey = key.slice(0, 16);
+
+  if (alert.condition === "resolved") {
+    const claimed = await store.claimIncidentKey(dedupKey, "none");
+    if (claimed.created) {
+      // Nothing open for this rule and target: a resolution with nothing to resolve. Free the key again.
+      await store.releaseIncidentKey(dedupKey, "none");
+      return { incidentId: null, outcome: "resolution without an open incident" };
+    }
+    let autoResolved = false;
+    const incident = await store.updateIncident(claimed.incidentId, (current) => {
+      if (current.appliedAlertKeys.includes(eventKey)) return undefined;
+      current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
+      current.alertCount += 1;
+      current.lastAlertAt = now.toISOString();
+      current.activeAlerts = current.activeAlerts.filter((a) => a !== alertHash);
+      autoResolved = false;
+      if (current.activeAlerts.length === 0 && current.status !== "resolved") {
+        current.status = "resolved";
+        current.resolvedAt = now.toISOString();
+        current.resolvedBy = "auto: all alerts resolved";
+        autoResolved = true;
+      }
+      return current;
+    });
+    await store.appendEvent(incident.id, event(now, "alert", "alert", `resolved: ${alert.rule}`));
+    if (autoResolved) {
+      await store.releaseIncidentKey(dedupKey, incident.id);
+      await store.appendEvent(
+        incident.id,
+        event(now, "auto-resolved", "system", "every alert of the incident is resolved"),
+      );
+      if (!incident.suppressedBy) await notify(deps, incident, "resolved", "resolved", incident.recipients);
+    }
+    return { incidentId: incident.id, outcome: autoResolved ? "auto-resolved" : "alert resolved" };
+  }
+
+  const route = routeAlert(deps.policy, alert);
+  const window = activeWindow(deps.policy, route.environment, alert.targets, now);
+  const proposedId = newIncidentId(now);
+  const claimed = await store.claimIncidentKey(dedupKey, proposedId);
+  if (claimed.created) {
+    const incident: Incident = {
+      id: proposedId,
+      dedupKey,
+      source: "alert",
+      title: `${alert.rule}${alert.targets[0] ? ` on ${lastSegment(alert.targets[0])}` : ""}`,
+      description: alert.description,
+      environment: route.environment,
+      rule: alert.rule,
+      target: alert.targets[0] ?? null,
+      priority: priorityOf(alert.severity),
+      status: "open",
+      suppressedBy: window?.name ?? null,
+      openedAt: now.toISOString(),
+      openedBy: `alert (${alert.monitoringService})`,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      alertCount: 1,
+      activeAlerts: [alertHash],
+      appliedAlertKeys: [eventKey],
+      lastAlertAt: now.toISOString(),
+      link: alert.link,
+      values: alert.values,
+      isTest: alert.isTest,
+      recipients: route.recipients,
+      escalationPolicy: route.escalationPolicy,
+      escalation: null,
+      diagnostics: {
+        status: isSite(alert.targets[0]) ? "pending" : "not-applicable",
+        blob: null,
+        error: null,
+      },
+    };
+    await store.createIncident(incident);
+    await store.appendEvent(
+      incident.id,
+      event(now, "opened", incident.openedBy, `${alert.rule} fired (${alert.severity ?? "no severity"})`),
+    );
+    if (incident.diagnostics.status === "pending")
+      await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
+    if (window) {
+      await store.appendEvent(
+        incident.id,
+        event(now, "suppressed", "system", `maintenance window "${window.name}": nobody paged`),
+      );
+    } else {
+      await page(deps, incident);
+    }
+    return { incidentId: incident.id, outcome: "opened" };
+  }
+
+  const incident = await store.updateIncident(claimed.incidentId, (current) => {
+    if (current.appliedAlertKeys.includes(eventKey)) return undefined;
+    current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
+    current.alertCount += 1;
+    current.lastAlertAt = now.toISOString();
+    if (!current.activeAlerts.includes(alertHash))
+      current.activeAlerts = [...current.activeAlerts, alertHash].slice(-MAX_TRACKED);
+    current.values = alert.values;
+    return current;
+  });
+  await store.appendEvent(incident.id, event(now, "alert", "alert", `fired again: ${alert.rule}`));
+  return { incidentId: incident.id, outcome: "added to open incident" };
+}
+
+async function openUnrecognized(
+  deps: IncidentDeps,
+  reason: string,
+  fingerprint: string,
+  raw: string,
+): Promise<{ incidentId: string; outcome: string }> {
+  const now = deps.clock.now();
+  const dedupKey = `unrecognized|${fingerprint}`;
+  const claimed = await deps.store.claimIncidentKey(dedupKey, newIncidentId(now));
+  if (!claimed.created) return { incidentId: claimed.incidentId, outcome: "unrecognized again" };
+  const incident: Incident = {
+    id: claimed.incidentId,
+    dedupKey,
+    source: "unrecognized",
+    title: "Unrecognized alert payload",
+    description: `${reason}. Payload (first 500 characters): ${raw.slice(0, 500)}`,
+    environment: null,
+    rule: "unrecognized-payload",
+    target: null,
+    priority: "medium",
+    status: "open",
+    suppressedBy: null,
+    openedAt: now.toISOString(),
+    openedBy: "alert webhook",
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    alertCount: 1,
+    activeAlerts: [],
+    appliedAlertKeys: [],
+    lastAlertAt: now.toISOString(),
+    link: null,
+    values: [],
+    isTest: false,
+    recipients: deps.policy.incidents.defaultRecipients,
+    escalationPolicy: null,
+    escalation: null,
+    diagnostics: { status: "not-applicable", blob: null, error: null },
+  };
+  await deps.store.createIncident(incident);
+  await deps.store.appendEvent(incident.id, event(now, "opened", "alert webhook", reason));
+  await notify(deps, incident, "unrecognized", "open", incident.recipients);
+  return { incidentId: incident.id, outcome: "unrecognized payload reported" };
+}
+
+/** First page of a new incident: level 0 of its escalation policy, or its recipients once. */
+async function page(deps: IncidentDeps, incident: Incident): Promise<void> {
+  if (incident.escalationPolicy && deps.policy.escalationPolicies[incident.escalationPolicy]) {
+    await runEscalationStep(deps, { incidentId: incident.id, level: 0, round: 0 });
+    return;
+  }
+  await notifyOpening(deps, incident);
+}
+
+/** The opening email, or a place in the minute's digest when many incidents open at once. */
+async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<void> {
+  const minute = incident.openedAt.slice(0, 16);
+  const openings = await deps.store.countOpening(minute);
+  const threshold = deps.policy.incidents.digestThreshold;
+  if (openings <= threshold) {
+    await notify(deps, incident, "opened", "open", incident.recipients);
+    return;
+  }
+  // Past the threshold: one digest for the minute, sent once the minute is over.
+  const digestId = `digest-${minute.replace(/[:T-]/g, "")}`;
+  const record: NotificationRecord = {
+    id: digestId,
+    incidentId: "digests",
+    step: `digest ${minute}`,
+    to: deps.policy.incidents.defaultRecipients,
+    subject: "",
+    html: "",
+    text: "",
+    status: "pending",
+    attempts: 0,
+    lastError: null,
+    createdAt: deps.clock.now().toISOString(),
+    sentAt: null,
+  };
+  if ((await deps.store.insertNotification(record)) === "inserted") {
+    const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
+    const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
+    await deps.queue.send(
+      queueNames.notifications,
+      { incidentId: "digests", notificationId: digestId },
+      { delayInSeconds: delay },
+    );
+  }
+  await deps.store.appendEvent(
+    incident.id,
+    event(deps.clock.now(), "notified", "system", `included in the digest for ${minute} UTC`),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation: each step is a queue message made visible when the previous level's time is up.
+// ---------------------------------------------------------------------------------------------
+
+export interface EscalationStep {
+  incidentId: string;
+  level: number;
+  round: number;
+}
+
+export async function runEscalationStep(deps: IncidentDeps, step: EscalationStep): Promise<string> {
+  const incident = await deps.store.getIncident(step.incidentId);
+  if (!incident) return "no such incident";
+  if (incident.status !== "open") return `stopped: incident is ${incident.status}`;
+  if (incident.suppressedBy) return "stopped: suppressed by a maintenance window";
+  const policy = incident.escalationPolicy
+    ? deps.policy.escalationPolicies[incident.escalationPolicy]
+    : undefined;
+  const level = policy?.levels[step.level];
+  if (!policy || !level) return "stopped: no such escalation level";
+  // A step already taken (a redelivered message) does nothing more.
+  if (incident.escalation && stepOrder(incident.escalation) >= stepOrder(step))
+    return "already escalated to this level";
+  const now = deps.clock.now();
+  const lastLevel = step.level === policy.levels.length - 1;
+  const next: EscalationStep | null = !lastLevel
+    ? { incidentId: incident.id, level: step.level + 1, round: step.round }
+    : step.round < policy.repeat
+      ? { incidentId: incident.id, level: 0, round: step.round + 1 }
+      : null;
+  const nextAt = next ? new Date(now.getTime() + level.minutesToAcknowledge * 60_000).toISOString() : null;
+  const updated = await deps.store.updateIncident(incident.id, (current) => {
+    if (current.status !== "open") return undefined;
+    current.escalation = { level: step.level, round: step.round, nextAt };
+    return current;
+  });
+  if (updated.status !== "open") return `stopped: incident is ${updated.status}`;
+  const label = `level ${step.level + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${step.round + 1} of ${policy.repeat + 1}` : ""}`;
+  const kind: IncidentEmailKind = step.level === 0 && step.round === 0 ? "opened" : "escalated";
+  await notify(deps, updated, kind, `esc-${step.round}-${step.level}`, level.recipients, label);
+  if (step.level > 0 || step.round > 0) {
+    await deps.store.appendEvent(
+      incident.id,
+      event(now, "escalated", "escalation", `${label}: ${level.recipients.join(", ")}`),
+    );
+  }
+  if (next)
+    await deps.queue.send(queueNames.escalations, next, { delayInSeconds: level.minutesToAcknowledge * 60 });
+  return `notified ${label}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifications: an outbox row first, then a queue message; delivery retried until accepted.
+// ---------------------------------------------------------------------------------------------
+
+async function notify(
+  deps: IncidentDeps,
+  incident: Incident,
+  kind: IncidentEmailKind,
+  step: string,
+  to: string[],
+  label?: string,
+): Promise<void> {
+  const id = `${incident.id}-${step}`;
+  const { subject, html, text } = renderIncidentEmail(incident, {
+    kind,
+    step: label,
+    apiBaseUrl: deps.apiBaseUrl,
+  });
+  const record: NotificationRecord = {
+    id,
+    incidentId: incident.id,
+    step: label ?? step,
+    to,
+    subject,
+    html,
+    text,
+    status: "pending",
+    attempts: 0,
+    lastError: null,
+    createdAt: deps.clock.now().toISOString(),
+    sentAt: null,
+  };
+  // One email per incident per step, whatever is retried or redelivered around it.
+  if ((await deps.store.insertNotification(record)) === "inserted") {
+    await deps.queue.send(queueNames.notifications, { incidentId: incident.id, notificationId: id });
+    await deps.store.appendEvent(
+      incident.id,
+      event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
+    );
+  }
+}
+
+export interface NotificationMessage {
+  incidentId: string;
+  notificationId: string;
+}
+
+export async function deliverNotification(deps: IncidentDeps, message: NotificationMessage): Promise<string> {
+  const record = await deps.store.getNotification(message.incidentId, message.notificationId);
+  if (!record) return "no such notification";
+  if (record.status === "sent") return "already sent";
+  const now = deps.clock.now();
+  const limits = deps.policy.incidents;
+  const allowance = await deps.store.takeEmailAllowance(
+    now,
+    limits.maxEmailsPerMinute,
+    limits.maxEmailsPerHour,
+  );
+  if (!allowance.allowed) {
+    await deps.queue.send(queueNames.notifications, message, { delayInSeconds: allowance.retryAfterSeconds });
+    return `deferred ${allowance.retryAfterSeconds}s by the email limits`;
+  }
+  let content = { subject: record.subject, html: record.html, text: record.text };
+  if (record.incidentId === "digests") {
+    const minute = record.step.replace("digest ", "");
+    const from = `${minute}:00.000Z`;
+    const to = new Date(Date.parse(`${minute}:00Z`) + 60_000).toISOString();
+    content = renderDigestEmail(
+      await deps.store.listIncidentsOpenedBetween(from, to),
+      minute,
+      deps.apiBaseUrl,
+    );
+  }
+  try {
+    await deps.email.send({ to: record.to, ...content, idempotencyKey: `${record.incidentId}|${record.id}` });
+  } catch (error) {
+    const attempts = record.attempts + 1;
+    // Back off up to an hour and keep trying: the email service's outage must not lose a page.
+    const delay = Math.min(3600, 5 * 2 ** Math.min(attempts, 10));
+    await deps.store.updateNotification(record.incidentId, record.id, {
+      attempts,
+      lastError: describeError(error),
+    });
+    await deps.queue.send(queueNames.notifications, message, { delayInSeconds: delay });
+    deps.logger.warn("notification not delivered yet", {
+      notificationId: record.id,
+      attempts,
+      retryInSeconds: delay,
+      error: describeError(error),
+    });
+    return `failed, retry in ${delay}s`;
+  }
+  await deps.store.updateNotification(record.incidentId, record.id, {
+    status: "sent",
+    sentAt: now.toISOString(),
+    attempts: record.attempts + 1,
+    lastError: null,
+  });
+  return "sent";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operators.
+// ---------------------------------------------------------------------------------------------
+
+export async function acknowledgeIncident(
+  deps: IncidentDeps,
+  id: string,
+  by: Actor,
+  note?: string,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const incident = await deps.store.updateIncident(id, (current) => {
+    if (current.status !== "open") {
+      throw new OpsError(
+        "Conflict",
+        `incident ${id} is ${current.status}; only an open incident can be acknowledged`,
+      );
+    }
+    current.status = "acknowledged";
+    current.acknowledgedAt = now.toISOString();
+    current.acknowledgedBy = by;
+    if (current.escalation) current.escalation = { ...current.escalation, nextAt: null };
+    return current;
+  });
+  await deps.store.appendEvent(id, event(now, "acknowledged", by, note ?? "escalation stopped"));
+  return incident;
+}
+
+export async function resolveIncident(
+  deps: IncidentDeps,
+  id: string,
+  by: Actor,
+  note?: string,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const incident = await deps.store.updateIncident(id, (current) => {
+    if (current.status === "resolved") throw new OpsError("Conflict", `incident ${id} is already resolved`);
+    current.status = "resolved";
+    current.resolvedAt = now.toISOString();
+    current.resolvedBy = by;
+    if (current.escalation) current.escalation = { ...current.escalation, nextAt: null };
+    return current;
+  });
+  await deps.store.releaseIncidentKey(incident.dedupKey, incident.id);
+  await deps.store.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));
+  return incident;
+}
+
+export interface ManualIncidentRequest {
+  priority: Priority;
+  title: string;
+  description?: string;
+  environment?: string;
+  notifyTeam: boolean;
+}
+
+/** The guide's `incident-response.sh --severity high --notify-team true`. */
+export async function openManualIncident(
+  deps: IncidentDeps,
+  request: ManualIncidentRequest,
+  by: Actor,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const env = request.environment ? deps.policy.environments[request.environment] : undefined;
+  if (request.environment && !env) {
+    throw new OpsError("BadRequest", `unknown environment "${request.environment}"`, {
+      details: { field: "environment" },
+    });
+  }
+  const id = newIncidentId(now);
+  const incident: Incident = {
+    id,
+    dedupKey: `manual|${id}`,
+    source: "manual",
+    title: request.title,
+    description: request.description ?? null,
+    environment: request.environment ?? null,
+    rule: "manual",
+    target: null,
+    priority: request.priority,
+    status: "open",
+    suppressedBy: null,
+    openedAt: now.toISOString(),
+    openedBy: by,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    alertCount: 0,
+    activeAlerts: [],
+    appliedAlertKeys: [],
+    lastAlertAt: null,
+    link: null,
+    values: [],
+    isTest: false,
+    recipients: env?.recipients ?? deps.policy.incidents.defaultRecipients,
+    escalationPolicy: null,
+    escalation: null,
+    diagnostics: { status: "not-applicable", blob: null, error: null },
+  };
+  await deps.store.claimIncidentKey(incident.dedupKey, id);
+  await deps.store.createIncident(incident);
+  await deps.store.appendEvent(
+    id,
+    event(now, "opened", by, `incident response activated (${request.priority})`),
+  );
+  if (request.notifyTeam) await notify(deps, incident, "opened", "open", incident.recipients);
+  return incident;
+}
+
+export async function getIncidentWithHistory(
+  deps: IncidentDeps,
+  id: string,
+): Promise<{ incident: Incident; history: IncidentEvent[] }> {
+  const incident = await deps.store.getIncident(id);
+  if (!incident) throw new OpsError("NotFound", `no incident ${id}`);
+  const history = (await deps.store.listEvents(id)).sort((a, b) => a.at.localeCompare(b.at));
+  return { incident, history };
+}
+
+function stepOrder(step: { level: number; round: number }): number {
+  return step.round * 1000 + step.level;
+}
+
+function event(at: Date, type: string, by: string, detail: string): IncidentEvent {
+  return { at: at.toISOString(), type, by, detail };
+}
+
+function lastSegment(id: string): string {
+  return id.split("/").filter(Boolean).pop() ?? id;
+}
+
+function isSite(id: string | undefined): boolean {
+  return id !== undefined && /\/providers\/microsoft\.web\/sites\/[^/]+$/i.test(id);
+}
