@@ -16,6 +16,7 @@ const args = process.argv.slice(2);
 
 interface RunningStack {
   pid: number;
+  hostUrl: string;
   settings: Record<string, string>;
   caPath: string;
 }
@@ -57,7 +58,11 @@ if (wantsHelp) {
   code = await runCli({});
 } else if (running) {
   process.stderr.write("Using the local estate of the running `npm start`.\n");
-  code = await runCli({ ...running.settings, NODE_EXTRA_CA_CERTS: running.caPath });
+  code = await runCli({
+    ...running.settings,
+    PHOENIX_API_URL: running.hostUrl,
+    NODE_EXTRA_CA_CERTS: running.caPath,
+  });
 } else {
   const requested = process.env.PHOENIX_LOCAL_SCENARIO ?? "healthy";
   if (!(scenarioNames as readonly string[]).includes(requested)) {
@@ -69,13 +74,21 @@ if (wantsHelp) {
   process.stderr.write(
     `No Azure settings: starting a local estate (scenario ${requested}) for this command.\n`,
   );
+  // Incident commands talk to the app's HTTP API, so they need the Functions host too.
+  const withHost = ["incidents", "incident-response"].includes(args[0] ?? "");
   const stack = await startLocalStack({
     scenario: requested as ScenarioName,
-    withHost: false,
+    withHost,
+    hostPort: 0,
+    enableTimers: false,
     workDir: join(root, ".local"),
   });
   try {
-    code = await runCli({ ...stack.settings, NODE_EXTRA_CA_CERTS: tls.certPath });
+    code = await runCli({
+      ...stack.settings,
+      ...(stack.hostUrl ? { PHOENIX_API_URL: stack.hostUrl } : {}),
+      NODE_EXTRA_CA_CERTS: tls.certPath,
+    });
   } finally {
     await stack.close();
   }

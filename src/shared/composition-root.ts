@@ -21,7 +21,9 @@ import { EntraTokenValidator } from "./auth/entra-token.ts";
 import type { DiagnosticsDeps } from "./operations/diagnostics.ts";
 import type { IncidentDeps } from "./operations/incidents.ts";
 import { type QueueName, type IncidentStore, queueNames } from "./ports/incident-store.ts";
-import { loadPolicyFile, loadSettings } from "./config/load.ts";
+import { z } from "zod";
+import { OpsApiClient } from "./adapters/ops-api-client.ts";
+import { formatIssues, loadPolicyFile, loadSettings } from "./config/load.ts";
 import type { OpsPolicy } from "./config/policy.ts";
 import type { Settings } from "./config/settings.ts";
 import { OpsError } from "./errors.ts";
@@ -179,6 +181,38 @@ export function createServices(options: CompositionOptions = {}): Services {
     healthCheck,
   };
 }
+
+/**
+ * The CLI's client of the app's HTTP API. It needs only the API's URL and audience, not the app's
+ * storage or policy, so it has its own small set of settings.
+ */
+export function createOpsApiClient(env: Record<string, string | undefined>): OpsApiClient {
+  const parsed = apiClientSettings.safeParse(env);
+  if (!parsed.success) {
+    throw new OpsError(
+      "SettingsInvalid",
+      `settings for the Phoenix Ops API are invalid:\n${formatIssues(parsed.error.issues)}`,
+    );
+  }
+  const settings = parsed.data;
+  const credential = new DefaultAzureCredential(
+    settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {},
+  );
+  return new OpsApiClient(
+    settings.PHOENIX_API_URL,
+    credential,
+    `${settings.PHOENIX_API_AUDIENCE.replace(/\/$/, "")}/.default`,
+  );
+}
+
+const apiClientSettings = z.object({
+  PHOENIX_API_URL: z.url({
+    protocol: /^https?$/,
+    error: "set PHOENIX_API_URL to the function app's URL, e.g. https://<app>.azurewebsites.net",
+  }),
+  PHOENIX_API_AUDIENCE: z.string().min(1).default("api://phoenix-ops"),
+  AZURE_CLIENT_ID: z.string().min(1).optional(),
+});
 
 let processServices: Services | undefined;
 

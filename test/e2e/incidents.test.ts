@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClients } from "../../local/estate/auth/app-registrations.ts";
@@ -367,5 +368,60 @@ describe("notifications and diagnostics", () => {
     );
     expect(email).toContain(`/api/incidents/${incident.id}/diagnostics`);
     stack.estate.setScenario("healthy");
+  });
+});
+
+describe("phoenix-ops incident commands", () => {
+  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ["dist/cli.cjs", ...args], {
+        env: {
+          PATH: process.env.PATH,
+          NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+          ...stack.settings,
+          PHOENIX_API_URL: stack.hostUrl,
+        },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  it("opens, lists, shows, acknowledges and resolves an incident with the app's managed identity", async () => {
+    const opened = await cli([
+      "incident-response",
+      "--severity",
+      "high",
+      "--notify-team",
+      "true",
+      "--title",
+      "From the CLI",
+      "--output",
+      "json",
+    ]);
+    expect(opened.stderr).toBe("");
+    expect(opened.code).toBe(0);
+    const incident = JSON.parse(opened.stdout) as Incident;
+    const listed = await cli(["incidents", "list", "--status", "open"]);
+    expect(listed.stdout).toMatch(new RegExp(`${incident.id}\\s+open\\s+high`));
+    expect((await cli(["incidents", "ack", incident.id, "--note", "on it"])).stdout).toContain(
+      `Acknowledged ${incident.id}`,
+    );
+    const shown = await cli(["incidents", "show", incident.id]);
+    expect(shown.stdout).toContain("acknowledged");
+    expect(shown.stdout).toContain("on it");
+    expect((await cli(["incidents", "resolve", incident.id])).code).toBe(0);
+    const again = await cli(["incidents", "ack", incident.id]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain("409");
+  });
+
+  it("refuses a bad severity with usage", async () => {
+    const result = await cli(["incident-response", "--severity", "urgent"]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain("--severity must be one of critical, high, medium, low, info");
   });
 });
