@@ -83,6 +83,9 @@ const DEFAULT_PORT = 7071;
 const DRAIN_TIMEOUT_MS = 10_000;
 const MANUAL_REASON = "This function was programmatically called via the host APIs.";
 
+const HOST_OVERRIDE = "AzureFunctionsJobHost__";
+const LOG_LEVEL_OVERRIDE = `${HOST_OVERRIDE}logging__logLevel__`;
+
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const processState = globalThis as { [STARTED_KEY]?: boolean };
   if (processState[STARTED_KEY]) {
@@ -105,7 +108,25 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
   );
   const settings = mergeSettings(localSettings.values, process.env, options.settings);
 
-  const logger = new HostLogger(options.log ?? stdoutSink, new LogLevelFilter(hostConfig.logLevel));
+  // Like the real host, app settings override host.json values (AzureFunctionsJobHost__<path>).
+  const batchOverride = settings[`${HOST_OVERRIDE}extensions__queues__batchSize`];
+  if (batchOverride !== undefined) {
+    const batchSize = Number(batchOverride);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 32) {
+      throw new Error(`${HOST_OVERRIDE}extensions__queues__batchSize must be an integer from 1 to 32`);
+    }
+    hostConfig.queues.batchSize = batchSize;
+    hostConfig.queues.newBatchThreshold = Math.floor(batchSize / 2);
+  }
+  const levelOverrides = Object.fromEntries(
+    Object.entries(settings)
+      .filter(([key]) => key.startsWith(LOG_LEVEL_OVERRIDE))
+      .map(([key, value]) => [key.slice(LOG_LEVEL_OVERRIDE.length), String(value)]),
+  );
+  const logger = new HostLogger(
+    options.log ?? stdoutSink,
+    new LogLevelFilter({ ...hostConfig.logLevel, ...levelOverrides }),
+  );
   const host = new LocalFunctionsHost({
     appPath,
     appRoot,

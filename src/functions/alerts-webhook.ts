@@ -1,4 +1,4 @@
-import { type HttpRequest, type HttpResponseInit, type InvocationContext, app } from "@azure/functions";
+import { type HttpRequest, type HttpResponseInit, app } from "@azure/functions";
 import { validateActionGroupCaller } from "../shared/auth/action-groups.ts";
 import { AuthError } from "../shared/auth/auth-error.ts";
 import { getServices } from "../shared/composition-root.ts";
@@ -9,10 +9,7 @@ import { receiveAlert } from "../shared/operations/incidents.ts";
  * The action group's webhook. It answers 202 as soon as the alert is durably recorded and queued;
  * turning it into an incident happens from the queue. Any valid JSON is kept, recognised or not.
  */
-export async function receiveAlertWebhook(
-  request: HttpRequest,
-  context: InvocationContext,
-): Promise<HttpResponseInit> {
+export async function receiveAlertWebhook(request: HttpRequest): Promise<HttpResponseInit> {
   const services = getServices();
   const { settings } = services;
   if (settings.PHOENIX_ALERTS_REQUIRE_TOKEN) {
@@ -40,13 +37,8 @@ export async function receiveAlertWebhook(
     throw badRequest("the body is not valid JSON", [{ field: "(body)", message: "not valid JSON" }]);
   }
   const result = await receiveAlert(services.incidents, payload, raw);
-  context.log("alert received", {
-    key: result.key,
-    duplicate: result.duplicate,
-    recognized: result.recognized,
-  });
   return json(202, {
-    status: result.duplicate ? "duplicate" : "accepted",
+    status: "accepted",
     recognized: result.recognized,
     key: result.key,
   });

@@ -35,8 +35,14 @@ function queueHandler<T>(name: string, schema: z.ZodType<T>, work: (message: T) 
 app.storageQueue("alerts-process", {
   queueName: queueNames.alerts,
   connection: "AzureWebJobsStorage",
-  handler: queueHandler("alert processing", z.object({ key: z.string().regex(/^[0-9a-f]{64}$/) }), (m) =>
-    processAlert(getServices().incidents, m.key),
+  handler: queueHandler(
+    "alert processing",
+    z.object({
+      key: z.string().regex(/^[0-9a-f]{64}$/),
+      raw: z.string().optional(),
+      blob: z.string().optional(),
+    }),
+    (m) => processAlert(getServices().incidents, m),
   ),
 });
 

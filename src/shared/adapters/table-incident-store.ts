@@ -82,33 +82,36 @@ export class TableIncidentStore implements IncidentStore {
   async getAlert(key: string): Promise<AlertRecord | undefined> {
     await this.ensure();
     return guard("read the alert", async () => {
-      const entity = await getOrUndefined<{ doc: string; raw: string; status: string }>(
+      const entity = await getOrUndefined<{ doc: string; raw: string; status: string; incidentId?: string }>(
         this.t.alerts,
         key.slice(0, 2),
         key,
       );
       if (!entity) return undefined;
       const record = JSON.parse(entity.doc) as AlertRecord;
-      return { ...record, raw: entity.raw, status: entity.status as AlertRecord["status"] };
+      const status = entity.status as AlertRecord["status"];
+      return { ...record, raw: entity.raw, status, incidentId: entity.incidentId || null };
     });
   }
 
   async markAlertProcessed(key: string, incidentId: string | null): Promise<void> {
     await this.ensure();
-    await guard("mark the alert processed", async () => {
-      const entity = await getOrUndefined<{ doc: string }>(this.t.alerts, key.slice(0, 2), key);
-      if (!entity) return;
-      const record = JSON.parse(entity.doc) as AlertRecord;
-      await this.t.alerts.updateEntity(
-        {
-          partitionKey: key.slice(0, 2),
-          rowKey: key,
-          status: "processed",
-          doc: capped(JSON.stringify({ ...record, status: "processed", incidentId })),
-        },
+    // Status and incident are columns of their own, so marking is one write and no read.
+    await guard("mark the alert processed", () =>
+      this.t.alerts.updateEntity(
+        { partitionKey: key.slice(0, 2), rowKey: key, status: "processed", incidentId: incidentId ?? "" },
         "Merge",
-      );
-    });
+      ),
+    );
+  }
+
+  async findIncidentKey(dedupKey: string): Promise<string | undefined> {
+    await this.ensure();
+    return guard(
+      "read the incident key",
+      async () =>
+        (await getOrUndefined<{ incidentId: string }>(this.t.keys, "key", hash(dedupKey)))?.incidentId,
+    );
   }
 
   async claimIncidentKey(
@@ -118,6 +121,9 @@ export class TableIncidentStore implements IncidentStore {
     await this.ensure();
     const rowKey = hash(dedupKey);
     return guard("claim the incident key", async () => {
+      // Most alerts join an incident that is already open: read first, write only to open one.
+      const open = await getOrUndefined<{ incidentId: string }>(this.t.keys, "key", rowKey);
+      if (open) return { created: false, incidentId: open.incidentId };
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         try {
           await this.t.keys.createEntity({
@@ -153,11 +159,21 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async createIncident(incident: Incident): Promise<void> {
+  async createIncident(incident: Incident): Promise<"created" | "exists"> {
     await this.ensure();
-    await guard("create the incident", () =>
-      this.t.incidents.createEntity({ partitionKey: "incident", rowKey: incident.id, ...columns(incident) }),
-    );
+    return guard("create the incident", async () => {
+      try {
+        await this.t.incidents.createEntity({
+          partitionKey: "incident",
+          rowKey: incident.id,
+          ...columns(incident),
+        });
+        return "created";
+      } catch (error) {
+        if (status(error) === 409) return "exists";
+        throw error;
+      }
+    });
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {
@@ -361,6 +377,30 @@ export class TableIncidentStore implements IncidentStore {
         }
       }
       throw new OpsError("Conflict", "could not count incident openings", { retryable: true });
+    });
+  }
+
+  async savePayload(key: string, raw: string): Promise<string> {
+    await this.ensure();
+    const name = `payloads/${key}.json`;
+    await guard("keep the alert payload", () =>
+      this.t.diagnostics
+        .getBlockBlobClient(name)
+        .upload(raw, Buffer.byteLength(raw), { blobHTTPHeaders: { blobContentType: "application/json" } }),
+    );
+    return name;
+  }
+
+  async readPayload(blob: string): Promise<string | undefined> {
+    await this.ensure();
+    if (!/^payloads\/[0-9a-f]{64}\.json$/.test(blob)) return undefined;
+    return guard("read the alert payload", async () => {
+      try {
+        return (await this.t.diagnostics.getBlobClient(blob).downloadToBuffer()).toString("utf8");
+      } catch (error) {
+        if (status(error) === 404) return undefined;
+        throw error;
+      }
     });
   }
 

@@ -88,6 +88,8 @@ export interface NotificationRecord {
   html: string;
   text: string;
   status: "pending" | "sent";
+  /** When its delivery was put on the queue; null means a failure came in between and it must be queued. */
+  queuedAt: string | null;
   attempts: number;
   lastError: string | null;
   createdAt: string;

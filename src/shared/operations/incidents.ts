@@ -5,6 +5,7 @@ import type { OpsPolicy } from "../config/policy.ts";
 import { OpsError, describeError } from "../errors.ts";
 import { activeWindow } from "../incidents/maintenance.ts";
 import {
+  type AlertRecord,
   type Incident,
   type IncidentEvent,
   type NotificationRecord,
@@ -32,6 +33,7 @@ export interface IncidentDeps {
 export type Actor = string;
 
 const MAX_TRACKED = 500;
+const AUTO_RESOLVED = "auto: all alerts resolved";
 
 export function newIncidentId(now: Date): string {
   return `INC-${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(4).toString("hex")}`;
@@ -42,28 +44,66 @@ function sha256(text: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Intake: record durably, queue the rest. This is all the webhook waits for.
+// Intake: one durable write, then 202. Everything else happens from the queue.
 // ---------------------------------------------------------------------------------------------
+
+/** A queue message holds the payload itself when it fits (64 KiB base64 per message), else a blob name. */
+const INLINE_PAYLOAD_CHARS = 45_000;
+
+export interface AlertMessage {
+  key: string;
+  raw?: string;
+  blob?: string;
+}
 
 export interface IntakeResult {
   key: string;
-  duplicate: boolean;
   recognized: boolean;
   alertId: string | null;
 }
 
-/**
- * Records one delivery of the action group webhook and queues its processing. The same alert id and
- * condition (or, for an unrecognised payload, the same bytes) is recorded once: retries are answered
- * without doing the work again.
- */
-export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
+export function alertKeyOf(payload: unknown): { key: string; result: ReturnType<typeof normalizeAlert> } {
   const result = normalizeAlert(payload);
   const key =
     result.kind === "alert"
       ? sha256(`alert|${result.alert.alertId}|${result.alert.condition}`)
       : sha256(`unrecognized|${result.fingerprint}`);
-  const inserted = await deps.store.insertAlert({
+  return { key, result };
+}
+
+/**
+ * Records one delivery of the action group webhook: the payload goes on the alerts queue (a durable
+ * write: once it is there, the alert cannot be lost). Duplicates are sorted out by the processor, on
+ * the key of alert id and condition, so a retried delivery costs the webhook no extra read.
+ */
+export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
+  const { key, result } = alertKeyOf(payload);
+  const message: AlertMessage =
+    raw.length <= INLINE_PAYLOAD_CHARS ? { key, raw } : { key, blob: await deps.store.savePayload(key, raw) };
+  await deps.queue.send(queueNames.alerts, message);
+  return {
+    key,
+    recognized: result.kind === "alert",
+    alertId: result.kind === "alert" ? result.alert.alertId : null,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processing: alerts into incidents. Every step is safe to repeat: a message that fails half-way is
+// delivered again and finishes the job without doing any part of it twice.
+// ---------------------------------------------------------------------------------------------
+
+export async function processAlert(
+  deps: IncidentDeps,
+  message: AlertMessage,
+): Promise<{ incidentId: string | null; outcome: string }> {
+  const raw = message.raw ?? (message.blob ? await deps.store.readPayload(message.blob) : undefined);
+  if (raw === undefined) {
+    deps.logger.warn("alert payload missing", { key: message.key });
+    return { incidentId: null, outcome: "payload missing" };
+  }
+  const { key, result } = alertKeyOf(JSON.parse(raw) as unknown);
+  const record: AlertRecord = {
     key,
     receivedAt: deps.clock.now().toISOString(),
     status: "received",
@@ -72,57 +112,19 @@ export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: st
       result.kind === "unrecognized" ? { reason: result.reason, fingerprint: result.fingerprint } : null,
     raw,
     incidentId: null,
-  });
-  let duplicate = inserted === "exists";
-  if (duplicate) {
-    // Recorded before but maybe never queued (the first delivery died in between): queue it again
-    // unless it is done. Processing is idempotent, so a second message is harmless.
-    const existing = await deps.store.getAlert(key);
-    if (existing?.status === "processed") {
-      return {
-        key,
-        duplicate,
-        recognized: result.kind === "alert",
-        alertId: result.kind === "alert" ? result.alert.alertId : null,
-      };
-    }
-    duplicate = true;
-  }
-  await deps.queue.send(queueNames.alerts, { key });
-  return {
-    key,
-    duplicate,
-    recognized: result.kind === "alert",
-    alertId: result.kind === "alert" ? result.alert.alertId : null,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processing: alerts into incidents.
-// ---------------------------------------------------------------------------------------------
-
-export async function processAlert(
-  deps: IncidentDeps,
-  key: string,
-): Promise<{ incidentId: string | null; outcome: string }> {
-  const record = await deps.store.getAlert(key);
-  if (!record) {
-    deps.logger.warn("alert record missing", { key });
-    return { incidentId: null, outcome: "missing" };
+  if ((await deps.store.insertAlert(record)) === "exists") {
+    const existing = await deps.store.getAlert(key);
+    if (existing?.status === "processed") return { incidentId: existing.incidentId, outcome: "duplicate" };
   }
-  if (record.status === "processed") return { incidentId: record.incidentId, outcome: "already processed" };
-
-  let outcome: { incidentId: string | null; outcome: string };
-  if (record.alert) {
-    outcome = await applyAlert(deps, record.alert, key);
-  } else {
-    outcome = await openUnrecognized(
-      deps,
-      record.unrecognized?.reason ?? "unrecognized payload",
-      record.unrecognized?.fingerprint ?? key,
-      record.raw,
-    );
-  }
+  const outcome = record.alert
+    ? await applyAlert(deps, record.alert, key)
+    : await openUnrecognized(
+        deps,
+        record.unrecognized?.reason ?? "unrecognized payload",
+        record.unrecognized?.fingerprint ?? key,
+        raw,
+      );
   await deps.store.markAlertProcessed(key, outcome.incidentId);
   return outcome;
 }
@@ -139,47 +141,53 @@ async function applyAlert(
   const eventKey = key.slice(0, 16);
 
   if (alert.condition === "resolved") {
-    const claimed = await store.claimIncidentKey(dedupKey, "none");
-    if (claimed.created) {
-      // Nothing open for this rule and target: a resolution with nothing to resolve. Free the key again.
-      await store.releaseIncidentKey(dedupKey, "none");
-      return { incidentId: null, outcome: "resolution without an open incident" };
-    }
-    let autoResolved = false;
-    const incident = await store.updateIncident(claimed.incidentId, (current) => {
+    const openId = await store.findIncidentKey(dedupKey);
+    if (!openId) return { incidentId: null, outcome: "resolution without an open incident" };
+    let resolvedNow = false;
+    const incident = await store.updateIncident(openId, (current) => {
       if (current.appliedAlertKeys.includes(eventKey)) return undefined;
       current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
       current.alertCount += 1;
       current.lastAlertAt = now.toISOString();
       current.activeAlerts = current.activeAlerts.filter((a) => a !== alertHash);
-      autoResolved = false;
+      resolvedNow = false;
       if (current.activeAlerts.length === 0 && current.status !== "resolved") {
         current.status = "resolved";
         current.resolvedAt = now.toISOString();
-        current.resolvedBy = "auto: all alerts resolved";
-        autoResolved = true;
+        current.resolvedBy = AUTO_RESOLVED;
+        resolvedNow = true;
       }
       return current;
     });
-    await store.appendEvent(incident.id, event(now, "alert", "alert", `resolved: ${alert.rule}`));
-    if (autoResolved) {
-      await store.releaseIncidentKey(dedupKey, incident.id);
+    if (resolvedNow)
       await store.appendEvent(
         incident.id,
         event(now, "auto-resolved", "system", "every alert of the incident is resolved"),
       );
-      if (!incident.suppressedBy) await notify(deps, incident, "resolved", "resolved", incident.recipients);
+    if (incident.status === "resolved") {
+      // Also on a redelivery: a release or email that failed the first time is finished now.
+      await store.releaseIncidentKey(dedupKey, incident.id);
+      if (incident.resolvedBy === AUTO_RESOLVED && !incident.suppressedBy)
+        await notify(deps, incident, "resolved", "resolved", incident.recipients);
     }
-    return { incidentId: incident.id, outcome: autoResolved ? "auto-resolved" : "alert resolved" };
+    return { incidentId: incident.id, outcome: resolvedNow ? "auto-resolved" : "alert resolved" };
   }
 
   const route = routeAlert(deps.policy, alert);
   const window = activeWindow(deps.policy, route.environment, alert.targets, now);
-  const proposedId = newIncidentId(now);
-  const claimed = await store.claimIncidentKey(dedupKey, proposedId);
-  if (claimed.created) {
-    const incident: Incident = {
-      id: proposedId,
+  let claimed = await store.claimIncidentKey(dedupKey, newIncidentId(now));
+  let incident = await store.getIncident(claimed.incidentId);
+  if (incident?.status === "resolved") {
+    // A resolved incident whose key was never freed (the release failed): free it and start afresh.
+    await store.releaseIncidentKey(dedupKey, incident.id);
+    claimed = await store.claimIncidentKey(dedupKey, newIncidentId(now));
+    incident = await store.getIncident(claimed.incidentId);
+  }
+  let opener = false;
+  if (!incident) {
+    // The key is ours (or a crashed attempt's) and its incident not written yet: write it now.
+    const fresh: Incident = {
+      id: claimed.incidentId,
       dedupKey,
       source: "alert",
       title: `${alert.rule}${alert.targets[0] ? ` on ${lastSegment(alert.targets[0])}` : ""}`,
@@ -212,36 +220,51 @@ async function applyAlert(
         error: null,
       },
     };
-    await store.createIncident(incident);
-    await store.appendEvent(
-      incident.id,
-      event(now, "opened", incident.openedBy, `${alert.rule} fired (${alert.severity ?? "no severity"})`),
-    );
-    if (incident.diagnostics.status === "pending")
-      await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
-    if (window) {
+    if ((await store.createIncident(fresh)) === "created") {
+      incident = fresh;
+      opener = true;
       await store.appendEvent(
-        incident.id,
-        event(now, "suppressed", "system", `maintenance window "${window.name}": nobody paged`),
+        fresh.id,
+        event(now, "opened", fresh.openedBy, `${alert.rule} fired (${alert.severity ?? "no severity"})`),
       );
     } else {
-      await page(deps, incident);
+      incident = await store.getIncident(claimed.incidentId);
+      if (!incident)
+        throw new OpsError("Conflict", `incident ${claimed.incidentId} vanished while opening`, {
+          retryable: true,
+        });
     }
-    return { incidentId: incident.id, outcome: "opened" };
   }
-
-  const incident = await store.updateIncident(claimed.incidentId, (current) => {
-    if (current.appliedAlertKeys.includes(eventKey)) return undefined;
-    current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
-    current.alertCount += 1;
-    current.lastAlertAt = now.toISOString();
-    if (!current.activeAlerts.includes(alertHash))
-      current.activeAlerts = [...current.activeAlerts, alertHash].slice(-MAX_TRACKED);
-    current.values = alert.values;
-    return current;
-  });
-  await store.appendEvent(incident.id, event(now, "alert", "alert", `fired again: ${alert.rule}`));
-  return { incidentId: incident.id, outcome: "added to open incident" };
+  if (!opener) {
+    if (incident.appliedAlertKeys.includes(eventKey)) {
+      // Seen before: if this alert opened the incident, the opening may not have finished; redo it.
+      opener = incident.appliedAlertKeys[0] === eventKey;
+    } else {
+      incident = await store.updateIncident(incident.id, (current) => {
+        if (current.appliedAlertKeys.includes(eventKey)) return undefined;
+        current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
+        current.alertCount += 1;
+        current.lastAlertAt = now.toISOString();
+        if (!current.activeAlerts.includes(alertHash))
+          current.activeAlerts = [...current.activeAlerts, alertHash].slice(-MAX_TRACKED);
+        current.values = alert.values;
+        return current;
+      });
+    }
+  }
+  if (!opener) return { incidentId: incident.id, outcome: "added to open incident" };
+  // Opening: every step below is idempotent (diagnostics check their blob, emails have an outbox row).
+  if (incident.diagnostics.status === "pending")
+    await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
+  if (incident.suppressedBy) {
+    await store.appendEvent(
+      incident.id,
+      event(now, "suppressed", "system", `maintenance window "${incident.suppressedBy}": nobody paged`),
+    );
+  } else {
+    await page(deps, incident);
+  }
+  return { incidentId: incident.id, outcome: "opened" };
 }
 
 async function openUnrecognized(
@@ -253,39 +276,43 @@ async function openUnrecognized(
   const now = deps.clock.now();
   const dedupKey = `unrecognized|${fingerprint}`;
   const claimed = await deps.store.claimIncidentKey(dedupKey, newIncidentId(now));
-  if (!claimed.created) return { incidentId: claimed.incidentId, outcome: "unrecognized again" };
-  const incident: Incident = {
-    id: claimed.incidentId,
-    dedupKey,
-    source: "unrecognized",
-    title: "Unrecognized alert payload",
-    description: `${reason}. Payload (first 500 characters): ${raw.slice(0, 500)}`,
-    environment: null,
-    rule: "unrecognized-payload",
-    target: null,
-    priority: "medium",
-    status: "open",
-    suppressedBy: null,
-    openedAt: now.toISOString(),
-    openedBy: "alert webhook",
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    alertCount: 1,
-    activeAlerts: [],
-    appliedAlertKeys: [],
-    lastAlertAt: now.toISOString(),
-    link: null,
-    values: [],
-    isTest: false,
-    recipients: deps.policy.incidents.defaultRecipients,
-    escalationPolicy: null,
-    escalation: null,
-    diagnostics: { status: "not-applicable", blob: null, error: null },
-  };
-  await deps.store.createIncident(incident);
-  await deps.store.appendEvent(incident.id, event(now, "opened", "alert webhook", reason));
+  let incident = await deps.store.getIncident(claimed.incidentId);
+  if (!incident) {
+    incident = {
+      id: claimed.incidentId,
+      dedupKey,
+      source: "unrecognized",
+      title: "Unrecognized alert payload",
+      description: `${reason}. Payload (first 500 characters): ${raw.slice(0, 500)}`,
+      environment: null,
+      rule: "unrecognized-payload",
+      target: null,
+      priority: "medium",
+      status: "open",
+      suppressedBy: null,
+      openedAt: now.toISOString(),
+      openedBy: "alert webhook",
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      alertCount: 1,
+      activeAlerts: [],
+      appliedAlertKeys: [],
+      lastAlertAt: now.toISOString(),
+      link: null,
+      values: [],
+      isTest: false,
+      recipients: deps.policy.incidents.defaultRecipients,
+      escalationPolicy: null,
+      escalation: null,
+      diagnostics: { status: "not-applicable", blob: null, error: null },
+    };
+    if ((await deps.store.createIncident(incident)) === "created") {
+      await deps.store.appendEvent(incident.id, event(now, "opened", "alert webhook", reason));
+    }
+  }
+  // Idempotent: the outbox holds one email per incident and step.
   await notify(deps, incident, "unrecognized", "open", incident.recipients);
   return { incidentId: incident.id, outcome: "unrecognized payload reported" };
 }
@@ -319,20 +346,15 @@ async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<vo
     html: "",
     text: "",
     status: "pending",
+    queuedAt: null,
     attempts: 0,
     lastError: null,
     createdAt: deps.clock.now().toISOString(),
     sentAt: null,
   };
-  if ((await deps.store.insertNotification(record)) === "inserted") {
-    const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
-    const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
-    await deps.queue.send(
-      queueNames.notifications,
-      { incidentId: "digests", notificationId: digestId },
-      { delayInSeconds: delay },
-    );
-  }
+  const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
+  const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
+  await queueOnce(deps, record, { delayInSeconds: delay });
   await deps.store.appendEvent(
     incident.id,
     event(deps.clock.now(), "notified", "system", `included in the digest for ${minute} UTC`),
@@ -370,23 +392,27 @@ export async function runEscalationStep(deps: IncidentDeps, step: EscalationStep
       ? { incidentId: incident.id, level: 0, round: step.round + 1 }
       : null;
   const nextAt = next ? new Date(now.getTime() + level.minutesToAcknowledge * 60_000).toISOString() : null;
+  const label = `level ${step.level + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${step.round + 1} of ${policy.repeat + 1}` : ""}`;
+  const kind: IncidentEmailKind = step.level === 0 && step.round === 0 ? "opened" : "escalated";
+  // Page and schedule first, record the step last: a step that fails half-way is retried whole. Its
+  // page is sent once (the outbox) and a second next-step message stops at the check above.
+  const shown = { ...incident, escalation: { level: step.level, round: step.round, nextAt } };
+  await notify(deps, shown, kind, `esc-${step.round}-${step.level}`, level.recipients, label);
+  if (next)
+    await deps.queue.send(queueNames.escalations, next, { delayInSeconds: level.minutesToAcknowledge * 60 });
   const updated = await deps.store.updateIncident(incident.id, (current) => {
     if (current.status !== "open") return undefined;
+    if (current.escalation && stepOrder(current.escalation) >= stepOrder(step)) return undefined;
     current.escalation = { level: step.level, round: step.round, nextAt };
     return current;
   });
-  if (updated.status !== "open") return `stopped: incident is ${updated.status}`;
-  const label = `level ${step.level + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${step.round + 1} of ${policy.repeat + 1}` : ""}`;
-  const kind: IncidentEmailKind = step.level === 0 && step.round === 0 ? "opened" : "escalated";
-  await notify(deps, updated, kind, `esc-${step.round}-${step.level}`, level.recipients, label);
   if (step.level > 0 || step.round > 0) {
     await deps.store.appendEvent(
       incident.id,
       event(now, "escalated", "escalation", `${label}: ${level.recipients.join(", ")}`),
     );
   }
-  if (next)
-    await deps.queue.send(queueNames.escalations, next, { delayInSeconds: level.minutesToAcknowledge * 60 });
+  if (updated.status !== "open") return `paged ${label}; incident is now ${updated.status}`;
   return `notified ${label}`;
 }
 
@@ -417,19 +443,43 @@ async function notify(
     html,
     text,
     status: "pending",
+    queuedAt: null,
     attempts: 0,
     lastError: null,
     createdAt: deps.clock.now().toISOString(),
     sentAt: null,
   };
   // One email per incident per step, whatever is retried or redelivered around it.
-  if ((await deps.store.insertNotification(record)) === "inserted") {
-    await deps.queue.send(queueNames.notifications, { incidentId: incident.id, notificationId: id });
-    await deps.store.appendEvent(
-      incident.id,
-      event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
-    );
+  if (!(await queueOnce(deps, record))) return;
+  await deps.store.appendEvent(
+    incident.id,
+    event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
+  );
+}
+
+/**
+ * Writes the outbox row and queues its delivery, once. A row that exists but was never queued (a
+ * failure came in between) is queued now; one already queued is left alone. True when newly written.
+ */
+async function queueOnce(
+  deps: IncidentDeps,
+  record: NotificationRecord,
+  options: { delayInSeconds?: number } = {},
+): Promise<boolean> {
+  const inserted = (await deps.store.insertNotification(record)) === "inserted";
+  if (!inserted) {
+    const existing = await deps.store.getNotification(record.incidentId, record.id);
+    if (!existing || existing.status !== "pending" || existing.queuedAt) return false;
   }
+  await deps.queue.send(
+    queueNames.notifications,
+    { incidentId: record.incidentId, notificationId: record.id },
+    options,
+  );
+  await deps.store.updateNotification(record.incidentId, record.id, {
+    queuedAt: deps.clock.now().toISOString(),
+  });
+  return inserted;
 }
 
 export interface NotificationMessage {
@@ -526,13 +576,20 @@ export async function resolveIncident(
   note?: string,
 ): Promise<Incident> {
   const now = deps.clock.now();
-  const incident = await deps.store.updateIncident(id, (current) => {
-    if (current.status === "resolved") throw new OpsError("Conflict", `incident ${id} is already resolved`);
-    current.status = "resolved";
-    current.resolvedAt = now.toISOString();
-    current.resolvedBy = by;
-    if (current.escalation) current.escalation = { ...current.escalation, nextAt: null };
-    return current;
+  const current = await deps.store.getIncident(id);
+  if (!current) throw new OpsError("NotFound", `no incident ${id}`);
+  if (current.status === "resolved") {
+    // Finish a release that failed before, then say it is done already.
+    await deps.store.releaseIncidentKey(current.dedupKey, current.id);
+    throw new OpsError("Conflict", `incident ${id} is already resolved`);
+  }
+  const incident = await deps.store.updateIncident(id, (latest) => {
+    if (latest.status === "resolved") throw new OpsError("Conflict", `incident ${id} is already resolved`);
+    latest.status = "resolved";
+    latest.resolvedAt = now.toISOString();
+    latest.resolvedBy = by;
+    if (latest.escalation) latest.escalation = { ...latest.escalation, nextAt: null };
+    return latest;
   });
   await deps.store.releaseIncidentKey(incident.dedupKey, incident.id);
   await deps.store.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));

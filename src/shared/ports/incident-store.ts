@@ -14,10 +14,13 @@ export interface IncidentStore {
    * Claims the open incident for a dedup key. Exactly one caller creates it; the others learn its id.
    */
   claimIncidentKey(dedupKey: string, incidentId: string): Promise<{ created: boolean; incidentId: string }>;
+  /** The incident that holds the key now, if any: a read, it claims nothing. */
+  findIncidentKey(dedupKey: string): Promise<string | undefined>;
   /** Frees the key of a resolved incident, so the next fire opens a new one. */
   releaseIncidentKey(dedupKey: string, incidentId: string): Promise<void>;
 
-  createIncident(incident: Incident): Promise<void>;
+  /** "exists" when another instance wrote the incident first. */
+  createIncident(incident: Incident): Promise<"created" | "exists">;
   getIncident(id: string): Promise<Incident | undefined>;
   /**
    * Applies `change` to the current version; retried on an ETag conflict. `change` returns undefined to
@@ -42,6 +45,10 @@ export interface IncidentStore {
   ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
   /** Counts an incident opening in the given minute and answers the count so far. */
   countOpening(minute: string): Promise<number>;
+
+  /** A payload too large for a queue message, kept as a blob until it is processed. */
+  savePayload(key: string, raw: string): Promise<string>;
+  readPayload(blob: string): Promise<string | undefined>;
 
   saveDiagnostics(incidentId: string, body: string): Promise<string>;
   getDiagnostics(incidentId: string): Promise<string | undefined>;

@@ -1,0 +1,130 @@
+/**
+ * Alert-storm benchmark (`npm run bench:alerts`): 20,000 alerts from 200 rules and targets, a third of
+ * them duplicates or retries, posted to the local host's webhook at 50 concurrent connections. Prints
+ * webhook latency p50/p99, alerts per second, incidents opened, emails sent and alerts lost.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { startLocalStack } from "../../local/stack.ts";
+import type { Incident } from "../../src/shared/incidents/model.ts";
+import { metricAlert, tokenFor } from "../support/incidents.ts";
+
+const TOTAL = Number(process.env.BENCH_ALERTS ?? 20_000);
+const KEYS = 200;
+const CONCURRENCY = 50;
+const DUPLICATE_SHARE = 1 / 3;
+
+const workDir = await mkdtemp(join(tmpdir(), "phoenix-alert-bench-"));
+const stack = await startLocalStack({
+  workDir,
+  hostPort: 0,
+  enableTimers: false,
+  ...(process.env.BENCH_VERBOSE
+    ? { log: (source: string, line: string) => process.stderr.write(`[${source}] ${line}\n`) }
+    : {}),
+  settings: {
+    // Invocation logs (two lines per request) would cost the single host process a fifth of its time.
+    AzureFunctionsJobHost__logging__logLevel__default: "Warning",
+    // One host process on two shared cores: fewer alerts processed at once leaves the webhook room.
+    AzureFunctionsJobHost__extensions__queues__batchSize: process.env.BENCH_QUEUE_BATCH ?? "2",
+    ...(process.env.BENCH_NO_PROCESSING ? { "AzureWebJobs.alerts-process.Disabled": "true" } : {}),
+    ...(process.env.BENCH_HOST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HOST_NODE_OPTIONS } : {}),
+  },
+});
+const reader = await tokenFor(stack, "reader");
+const sub = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+const targets = Array.from(
+  { length: KEYS },
+  (_, i) =>
+    `/subscriptions/${sub}/resourceGroups/rg-phoenix-prod/providers/Microsoft.Web/serverfarms/bench-plan-${i}`,
+);
+
+// The storm: unique alerts spread over the 200 rule/target keys, then retries of ones already sent.
+const uniqueCount = Math.round(TOTAL * (1 - DUPLICATE_SHARE));
+const bodies: string[] = [];
+for (let i = 0; i < uniqueCount; i++) {
+  const key = i % KEYS;
+  bodies.push(
+    JSON.stringify(
+      metricAlert({
+        rule: `bench-rule-${key}`,
+        alertId: randomUUID(),
+        target: targets[key]!,
+        severity: "Sev2",
+      }),
+    ),
+  );
+}
+const schedule: string[] = [];
+let seed = 7;
+const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+let next = 0;
+while (schedule.length < TOTAL) {
+  // A retry repeats an alert already in flight or sent, as an action group does after a timeout.
+  if (next > 0 && (random() < DUPLICATE_SHARE || next >= bodies.length))
+    schedule.push(bodies[Math.floor(random() * next)]!);
+  else schedule.push(bodies[next++]!);
+}
+
+const latencies: number[] = [];
+let failed = 0;
+let cursor = 0;
+const started = performance.now();
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (cursor < schedule.length) {
+      const body = schedule[cursor++]!;
+      const t0 = performance.now();
+      // Fifty workers, each awaiting its answer: at most fifty connections, kept alive by fetch's pool.
+      const response = await fetch(`${stack.hostUrl}/api/alerts`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      await response.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      if (response.status !== 202) failed++;
+    }
+  }),
+);
+const seconds = (performance.now() - started) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p: number): number =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+process.stderr.write(`posted ${TOTAL} alerts in ${seconds.toFixed(1)} s; waiting for the pipeline…\n`);
+
+// Every unique alert must end up counted in exactly one incident of its key.
+async function benchIncidents(): Promise<Incident[]> {
+  const response = await fetch(`${stack.hostUrl}/api/incidents?limit=500`, {
+    headers: { authorization: `Bearer ${reader}` },
+  });
+  const { incidents } = (await response.json()) as { incidents: Incident[] };
+  return incidents.filter((i) => i.rule.startsWith("bench-rule-"));
+}
+const pipelineStart = performance.now();
+let incidents = await benchIncidents();
+const deadline = Date.now() + 600_000;
+while (incidents.reduce((n, i) => n + i.alertCount, 0) < uniqueCount && Date.now() < deadline) {
+  await new Promise((r) => setTimeout(r, 1000));
+  incidents = await benchIncidents();
+}
+const processed = incidents.reduce((n, i) => n + i.alertCount, 0);
+const pipelineSeconds = (performance.now() - pipelineStart) / 1000 + seconds;
+// Emails: per-incident openings up to the digest threshold, then one digest per minute, within the limits.
+await new Promise((r) => setTimeout(r, 75_000));
+const emails = (await readdir(stack.outboxDir)).filter((f) => f.endsWith(".eml")).length;
+
+console.log(
+  `Alert storm: ${TOTAL} alerts (${uniqueCount} unique, ${TOTAL - uniqueCount} duplicates or retries), ${KEYS} rules and targets, ${CONCURRENCY} connections`,
+);
+console.log(
+  `| webhook p50 ms | webhook p99 ms | alerts/s | non-202 answers | incidents opened | expected | emails sent | alerts lost | all processed after s |`,
+);
+console.log(`|---|---|---|---|---|---|---|---|---|`);
+console.log(
+  `| ${pct(50).toFixed(1)} | ${pct(99).toFixed(1)} | ${(TOTAL / seconds).toFixed(0)} | ${failed} | ${incidents.length} | ${KEYS} | ${emails} | ${uniqueCount - processed} | ${pipelineSeconds.toFixed(1)} |`,
+);
+await stack.close();

@@ -1,0 +1,357 @@
+import { OpsError } from "../../src/shared/errors.ts";
+import type {
+  AlertRecord,
+  Incident,
+  IncidentEvent,
+  NotificationRecord,
+} from "../../src/shared/incidents/model.ts";
+import type { IncidentStore, QueueName, WorkQueue } from "../../src/shared/ports/incident-store.ts";
+
+export { FakeEmail, FixedClock } from "./index.ts";
+
+const MAX_CONFLICT_RETRIES = 20;
+
+/** Store methods a test can make fail once, as a storage outage would. */
+export type FailableStoreMethod = Exclude<keyof IncidentStore, "updateIncident">;
+
+/**
+ * The incident store in memory, with the semantics of TableIncidentStore: inserts (alerts, incidents,
+ * outbox rows) that answer "exists", a dedup-key claim that reads first and that exactly one caller
+ * wins, and optimistic concurrency on incidents (a version per incident; `updateIncident` re-reads and
+ * re-applies the change when the version it read is no longer current). Payloads too large for a
+ * queue message are kept by blob name. Everything goes in and out as a copy, as through a real store.
+ */
+export class MemoryIncidentStore implements IncidentStore {
+  readonly alerts = new Map<string, AlertRecord>();
+  /** dedupKey → incident id holding it. */
+  readonly keys = new Map<string, string>();
+  readonly incidents = new Map<string, { incident: Incident; version: number }>();
+  readonly events = new Map<string, IncidentEvent[]>();
+  /** `${incidentId}|${id}` → record. */
+  readonly notifications = new Map<string, NotificationRecord>();
+  /** Email counts per hour ("2026-11-26T06") with each minute's count ("00".."59"), as the limits table. */
+  readonly emailCounts = new Map<string, { count: number; minutes: Record<string, number> }>();
+  /** Incident openings per minute ("2026-11-26T06:00"). */
+  readonly openings = new Map<string, number>();
+  readonly diagnostics = new Map<string, string>();
+  /** Blob name ("payloads/<key>.json") → a payload too large for a queue message. */
+  readonly payloads = new Map<string, string>();
+
+  /** How many incident writes found the version changed under them and re-applied their change. */
+  conflicts = 0;
+
+  private interleave: (() => void | Promise<void>) | undefined;
+  private readonly failures = new Map<FailableStoreMethod, Error>();
+
+  /**
+   * Runs `concurrently` once, inside the next `updateIncident` that is about to write: after it read
+   * the incident and applied its change, before it writes. Whatever `concurrently` changes (through
+   * the store or the operations) makes that write a conflict, which must be retried, not lost.
+   */
+  interleaveOnce(concurrently: () => void | Promise<void>): void {
+    this.interleave = concurrently;
+  }
+
+  /** The next call of `method` throws (a storage outage) instead of doing anything. */
+  failOnce(
+    method: FailableStoreMethod,
+    error: Error = new OpsError("StoreFailed", `${method} failed`),
+  ): void {
+    this.failures.set(method, error);
+  }
+
+  private maybeFail(method: FailableStoreMethod): void {
+    const error = this.failures.get(method);
+    if (error) {
+      this.failures.delete(method);
+      throw error;
+    }
+  }
+
+  // --- alerts ---------------------------------------------------------------------------------
+
+  async insertAlert(record: AlertRecord): Promise<"inserted" | "exists"> {
+    this.maybeFail("insertAlert");
+    if (this.alerts.has(record.key)) return "exists";
+    this.alerts.set(record.key, structuredClone(record));
+    return "inserted";
+  }
+
+  async getAlert(key: string): Promise<AlertRecord | undefined> {
+    this.maybeFail("getAlert");
+    const record = this.alerts.get(key);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async markAlertProcessed(key: string, incidentId: string | null): Promise<void> {
+    this.maybeFail("markAlertProcessed");
+    const record = this.alerts.get(key);
+    if (record) this.alerts.set(key, { ...record, status: "processed", incidentId });
+  }
+
+  // --- dedup keys -----------------------------------------------------------------------------
+
+  async claimIncidentKey(
+    dedupKey: string,
+    incidentId: string,
+  ): Promise<{ created: boolean; incidentId: string }> {
+    this.maybeFail("claimIncidentKey");
+    // As the table adapter: read first (most alerts join an open incident), insert only when free.
+    const holder = this.keys.get(dedupKey);
+    if (holder !== undefined) return { created: false, incidentId: holder };
+    this.keys.set(dedupKey, incidentId);
+    return { created: true, incidentId };
+  }
+
+  async findIncidentKey(dedupKey: string): Promise<string | undefined> {
+    this.maybeFail("findIncidentKey");
+    return this.keys.get(dedupKey);
+  }
+
+  async releaseIncidentKey(dedupKey: string, incidentId: string): Promise<void> {
+    this.maybeFail("releaseIncidentKey");
+    // Only the incident that holds the key frees it.
+    if (this.keys.get(dedupKey) === incidentId) this.keys.delete(dedupKey);
+  }
+
+  // --- incidents ------------------------------------------------------------------------------
+
+  async createIncident(incident: Incident): Promise<"created" | "exists"> {
+    this.maybeFail("createIncident");
+    // Storage answers 409 for an id that is there already; the adapter turns that into "exists".
+    if (this.incidents.has(incident.id)) return "exists";
+    this.incidents.set(incident.id, { incident: structuredClone(incident), version: 1 });
+    return "created";
+  }
+
+  async getIncident(id: string): Promise<Incident | undefined> {
+    this.maybeFail("getIncident");
+    const entry = this.incidents.get(id);
+    return entry ? structuredClone(entry.incident) : undefined;
+  }
+
+  async updateIncident(id: string, change: (current: Incident) => Incident | undefined): Promise<Incident> {
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const read = this.incidents.get(id);
+      if (!read) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
+      const next = change(structuredClone(read.incident));
+      if (!next) return structuredClone(read.incident);
+      const concurrently = this.interleave;
+      if (concurrently) {
+        this.interleave = undefined;
+        await concurrently();
+      }
+      const current = this.incidents.get(id);
+      if (!current || current.version !== read.version) {
+        // Someone else wrote first (the ETag no longer matches): read again and re-apply.
+        this.conflicts++;
+        continue;
+      }
+      this.incidents.set(id, { incident: structuredClone(next), version: read.version + 1 });
+      return structuredClone(next);
+    }
+    throw new OpsError("Conflict", `incident ${id} kept changing under us`, { retryable: true });
+  }
+
+  async listIncidents(options: { status?: Incident["status"]; limit: number }): Promise<Incident[]> {
+    this.maybeFail("listIncidents");
+    return [...this.incidents.values()]
+      .map((e) => structuredClone(e.incident))
+      .filter((i) => options.status === undefined || i.status === options.status)
+      .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
+      .slice(0, options.limit);
+  }
+
+  async listIncidentsOpenedBetween(from: string, to: string): Promise<Incident[]> {
+    this.maybeFail("listIncidentsOpenedBetween");
+    return [...this.incidents.values()]
+      .map((e) => structuredClone(e.incident))
+      .filter((i) => i.openedAt >= from && i.openedAt < to)
+      .sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  }
+
+  // --- history --------------------------------------------------------------------------------
+
+  async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
+    this.maybeFail("appendEvent");
+    const list = this.events.get(incidentId) ?? [];
+    list.push(structuredClone(event));
+    this.events.set(incidentId, list);
+  }
+
+  async listEvents(incidentId: string): Promise<IncidentEvent[]> {
+    this.maybeFail("listEvents");
+    return structuredClone(this.events.get(incidentId) ?? []);
+  }
+
+  // --- outbox ---------------------------------------------------------------------------------
+
+  async insertNotification(record: NotificationRecord): Promise<"inserted" | "exists"> {
+    this.maybeFail("insertNotification");
+    const key = `${record.incidentId}|${record.id}`;
+    if (this.notifications.has(key)) return "exists";
+    this.notifications.set(key, structuredClone(record));
+    return "inserted";
+  }
+
+  async getNotification(incidentId: string, id: string): Promise<NotificationRecord | undefined> {
+    this.maybeFail("getNotification");
+    const record = this.notifications.get(`${incidentId}|${id}`);
+    return record ? structuredClone(record) : undefined;
+  }
+
+  async updateNotification(
+    incidentId: string,
+    id: string,
+    patch: Partial<NotificationRecord>,
+  ): Promise<void> {
+    this.maybeFail("updateNotification");
+    const key = `${incidentId}|${id}`;
+    const record = this.notifications.get(key);
+    if (record) this.notifications.set(key, { ...record, ...structuredClone(patch) });
+  }
+
+  // --- limits ---------------------------------------------------------------------------------
+
+  /** The table adapter's rule: one count per UTC hour and per minute of it; the hour is checked first. */
+  async takeEmailAllowance(
+    now: Date,
+    perMinute: number,
+    perHour: number,
+  ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+    this.maybeFail("takeEmailAllowance");
+    const hour = now.toISOString().slice(0, 13);
+    const minute = now.toISOString().slice(14, 16);
+    const entry = this.emailCounts.get(hour) ?? { count: 0, minutes: {} };
+    const minuteCount = entry.minutes[minute] ?? 0;
+    if (entry.count >= perHour) {
+      return { allowed: false, retryAfterSeconds: 3600 - (now.getUTCMinutes() * 60 + now.getUTCSeconds()) };
+    }
+    if (minuteCount >= perMinute) return { allowed: false, retryAfterSeconds: 60 - now.getUTCSeconds() };
+    this.emailCounts.set(hour, {
+      count: entry.count + 1,
+      minutes: { ...entry.minutes, [minute]: minuteCount + 1 },
+    });
+    return { allowed: true };
+  }
+
+  async countOpening(minute: string): Promise<number> {
+    this.maybeFail("countOpening");
+    const count = (this.openings.get(minute) ?? 0) + 1;
+    this.openings.set(minute, count);
+    return count;
+  }
+
+  // --- payloads -------------------------------------------------------------------------------
+
+  async savePayload(key: string, raw: string): Promise<string> {
+    this.maybeFail("savePayload");
+    const name = `payloads/${key}.json`;
+    this.payloads.set(name, raw);
+    return name;
+  }
+
+  async readPayload(blob: string): Promise<string | undefined> {
+    this.maybeFail("readPayload");
+    // As the adapter: only names it gave out are read; anything else is no payload.
+    if (!/^payloads\/[0-9a-f]{64}\.json$/.test(blob)) return undefined;
+    return this.payloads.get(blob);
+  }
+
+  // --- diagnostics ----------------------------------------------------------------------------
+
+  async saveDiagnostics(incidentId: string, body: string): Promise<string> {
+    this.maybeFail("saveDiagnostics");
+    const name = `incidents/${incidentId}.json`;
+    this.diagnostics.set(name, body);
+    return name;
+  }
+
+  async getDiagnostics(incidentId: string): Promise<string | undefined> {
+    this.maybeFail("getDiagnostics");
+    return this.diagnostics.get(`incidents/${incidentId}.json`);
+  }
+
+  // --- test helpers ---------------------------------------------------------------------------
+
+  /** The stored incident (a copy); throws when there is none. */
+  incident(id: string): Incident {
+    const entry = this.incidents.get(id);
+    if (!entry) throw new Error(`no incident ${id} in the store`);
+    return structuredClone(entry.incident);
+  }
+
+  /** The stored version of an incident: 1 when created, +1 per write. */
+  versionOf(id: string): number | undefined {
+    return this.incidents.get(id)?.version;
+  }
+
+  /** The outbox rows of one incident (or of "digests"), in insertion order. */
+  notificationsOf(incidentId: string): NotificationRecord[] {
+    return [...this.notifications.values()]
+      .filter((n) => n.incidentId === incidentId)
+      .map((n) => structuredClone(n));
+  }
+
+  /** The history of one incident, event types only. */
+  eventTypes(incidentId: string): string[] {
+    return (this.events.get(incidentId) ?? []).map((e) => e.type);
+  }
+}
+
+export interface QueuedMessage<T extends object = object> {
+  queue: QueueName;
+  message: T;
+  /** 0 when sent without a delay. */
+  delayInSeconds: number;
+}
+
+/**
+ * Queues in memory: every message sent, with its delay. `drain` hands a queue's waiting messages to
+ * the test (which plays the queue trigger) and removes them; `sent` keeps the whole history.
+ */
+export class MemoryWorkQueue implements WorkQueue {
+  readonly sent: QueuedMessage[] = [];
+  private waiting: QueuedMessage[] = [];
+  private readonly failures = new Map<QueueName, Error>();
+
+  async send(queue: QueueName, message: object, options: { delayInSeconds?: number } = {}): Promise<void> {
+    const error = this.failures.get(queue);
+    if (error) {
+      this.failures.delete(queue);
+      throw error;
+    }
+    const queued: QueuedMessage = {
+      queue,
+      message: structuredClone(message),
+      delayInSeconds: options.delayInSeconds ?? 0,
+    };
+    this.sent.push(queued);
+    this.waiting.push(queued);
+  }
+
+  /** The next send to `queue` throws (a queue storage outage) and queues nothing. */
+  failOnce(
+    queue: QueueName,
+    error: Error = new OpsError("StoreFailed", `could not queue work on ${queue}`),
+  ): void {
+    this.failures.set(queue, error);
+  }
+
+  /** Removes and answers the messages waiting on `queue`, oldest first. */
+  drain<T extends object = Record<string, unknown>>(queue: QueueName): QueuedMessage<T>[] {
+    const taken = this.waiting.filter((m) => m.queue === queue);
+    this.waiting = this.waiting.filter((m) => m.queue !== queue);
+    return taken as QueuedMessage<T>[];
+  }
+
+  /** The messages waiting on `queue`, left in place. */
+  peek<T extends object = Record<string, unknown>>(queue: QueueName): QueuedMessage<T>[] {
+    return this.waiting.filter((m) => m.queue === queue) as QueuedMessage<T>[];
+  }
+
+  /** Every message ever sent to `queue`, drained or not. */
+  history<T extends object = Record<string, unknown>>(queue: QueueName): QueuedMessage<T>[] {
+    return this.sent.filter((m) => m.queue === queue) as QueuedMessage<T>[];
+  }
+}
