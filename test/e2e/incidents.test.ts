@@ -126,7 +126,9 @@ describe("the action group webhook", () => {
     const resolved = await incidentFor(rule, (i) => i.status === "resolved");
     expect(resolved.resolvedBy).toContain("auto");
     const { history } = await incidentWithHistory(stack, reader, resolved.id);
-    expect(history.map((e) => e.type)).toEqual(expect.arrayContaining(["opened", "notified", "auto-resolved"]));
+    expect(history.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["opened", "notified", "auto-resolved"]),
+    );
 
     // The key is free again: the next fire opens a new incident.
     await postAlert(stack, metricAlert({ rule, alertId: randomUUID(), target: demo.plan }));
