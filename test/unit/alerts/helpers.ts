@@ -11,7 +11,7 @@ import { normalizeAlert } from "../../../src/shared/alerts/normalize.ts";
 
 /** Microsoft's published sample payloads, shared across the project (read-only). */
 export const SHARED_ALERTS_DIR = fileURLToPath(
-  new URL("../../../../shared/fixtures/azure/alerts/", import.meta.url),
+  new URL("../../fixtures/azure/alerts/", import.meta.url),
 );
 /** Payloads written for these tests from Microsoft's docs, one per shape/variation. */
 export const SAMPLES_DIR = fileURLToPath(new URL("../../fixtures/alerts/", import.meta.url));
