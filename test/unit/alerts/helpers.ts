@@ -10,9 +10,7 @@ import {
 import { normalizeAlert } from "../../../src/shared/alerts/normalize.ts";
 
 /** Microsoft's published sample payloads, shared across the project (read-only). */
-export const SHARED_ALERTS_DIR = fileURLToPath(
-  new URL("../../fixtures/azure/alerts/", import.meta.url),
-);
+export const SHARED_ALERTS_DIR = fileURLToPath(new URL("../../fixtures/azure/alerts/", import.meta.url));
 /** Payloads written for these tests from Microsoft's docs, one per shape/variation. */
 export const SAMPLES_DIR = fileURLToPath(new URL("../../fixtures/alerts/", import.meta.url));
 
