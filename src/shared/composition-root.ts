@@ -114,6 +114,7 @@ export function createServices(options: CompositionOptions = {}): Services {
         credentials: { scopes: [`${settings.PHOENIX_LOGS_AUDIENCE.replace(/\/$/, "")}/.default`] },
       }),
   );
+  const logsReader = lazy(() => new LogAnalyticsReader(logsClient()));
   const metricsReader = new MonitorMetricsReader(metricsClient);
   const apiBaseUrl =
     settings.PHOENIX_PUBLIC_BASE_URL ??
@@ -158,7 +159,7 @@ export function createServices(options: CompositionOptions = {}): Services {
       return incidentStore();
     },
     get logs() {
-      return new LogAnalyticsReader(logsClient());
+      return logsReader();
     },
   };
   const tokenValidator = settings.PHOENIX_AUTH_TENANT_ID

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
 import type { HealthReport } from "../../src/shared/health/report.ts";
-import { startTestStack } from "../support/stack.ts";
+import { type CliResult, runCli, startTestStack } from "../support/stack.ts";
 
 let stack: LocalStack;
 
@@ -16,23 +15,8 @@ afterAll(async () => {
   await stack?.close();
 });
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[], env: Record<string, string | undefined> = stack.settings): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["dist/cli.cjs", ...args], {
-      env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli(args, env);
 }
 
 describe("the local host serves the app", () => {

@@ -1,12 +1,11 @@
 import { readFileSync, readdirSync } from "node:fs";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClients } from "../../local/estate/auth/app-registrations.ts";
 import { mintTestToken } from "../../local/estate/auth/test-tokens.ts";
 import type { LocalStack } from "../../local/stack.ts";
 import type { Incident } from "../../src/shared/incidents/model.ts";
-import { outboxMessages, startTestStack } from "../support/stack.ts";
+import { type CliResult, outboxMessages, runCli, startTestStack } from "../support/stack.ts";
 import {
   api,
   demo,
@@ -374,23 +373,8 @@ describe("notifications and diagnostics", () => {
 });
 
 describe("phoenix-ops incident commands", () => {
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ["dist/cli.cjs", ...args], {
-        env: {
-          PATH: process.env.PATH,
-          NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
-          ...stack.settings,
-          PHOENIX_API_URL: stack.hostUrl,
-        },
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    });
-  }
+  const cli = (args: string[]): Promise<CliResult> =>
+    runCli(args, { ...stack.settings, PHOENIX_API_URL: stack.hostUrl });
 
   it("opens, lists, shows, acknowledges and resolves an incident with the app's managed identity", async () => {
     const opened = await cli([
