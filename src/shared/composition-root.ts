@@ -8,7 +8,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identi
 import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { MetricsClient } from "@azure/monitor-query-metrics";
 import { QueueServiceClient } from "@azure/storage-queue";
-import { BlobServiceClient } from "@azure/storage-blob";
+import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { ArmInventory } from "./adapters/arm-inventory.ts";
 import { AcsEmailSender } from "./adapters/acs-email.ts";
 import { FetchHealthProbe } from "./adapters/http-probe.ts";
@@ -103,9 +103,11 @@ export function createServices(options: CompositionOptions = {}): Services {
       ),
   );
 
-  const store = lazy(() => createRunStore(settings, credential));
-  const incidentStore = lazy(() => createIncidentStore(settings, credential));
-  const workQueue = lazy(() => createWorkQueue(settings, credential));
+  const storage = lazy(() => createStorageAccess(settings, credential));
+  const prefix = settings.PHOENIX_STATE_TABLE_PREFIX;
+  const store = lazy(() => createRunStore(storage(), prefix));
+  const incidentStore = lazy(() => createIncidentStore(storage(), prefix));
+  const workQueue = lazy(() => createWorkQueue(storage()));
   const logsClient = lazy(
     () =>
       new LogsQueryClient(credential, {
@@ -265,34 +267,6 @@ function sdkClientOptions(settings: Settings): {
   };
 }
 
-function createRunStore(settings: Settings, credential: TokenCredential): RunStore {
-  const prefix = settings.PHOENIX_STATE_TABLE_PREFIX;
-  const runsTable = `${prefix}runs`;
-  const claimsTable = `${prefix}claims`;
-  const container = `${prefix.toLowerCase()}-reports`;
-  const connection = settings.AzureWebJobsStorage;
-  if (connection) {
-    // Azurite speaks plain HTTP on loopback; Azure storage is always HTTPS.
-    const insecure = /UseDevelopmentStorage=true|http:\/\//i.test(connection);
-    return new TableRunStore({
-      runs: TableClient.fromConnectionString(connection, runsTable, { allowInsecureConnection: insecure }),
-      claims: TableClient.fromConnectionString(connection, claimsTable, {
-        allowInsecureConnection: insecure,
-      }),
-      reports: BlobServiceClient.fromConnectionString(connection).getContainerClient(container),
-    });
-  }
-  const account = settings.AzureWebJobsStorage__accountName;
-  const tableUri =
-    settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`;
-  const blobUri = settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`;
-  return new TableRunStore({
-    runs: new TableClient(tableUri, runsTable, credential),
-    claims: new TableClient(tableUri, claimsTable, credential),
-    reports: new BlobServiceClient(blobUri, credential).getContainerClient(container),
-  });
-}
-
 function createEmailSender(
   settings: Settings,
   credential: TokenCredential,
@@ -314,55 +288,65 @@ function createEmailSender(
   return new AcsEmailSender(new EmailClient(endpoint, credential, clientOptions), sender);
 }
 
-function storageEndpoints(settings: Settings): { table: string; queue: string; blob: string } {
+/**
+ * The one way to the storage account: a connection string (Azurite locally) or identity-based
+ * endpoints (AzureWebJobsStorage__accountName), as the Functions host itself reads them. The service
+ * clients are built once; tables and containers are cheap handles on them.
+ */
+interface StorageAccess {
+  table(name: string): TableClient;
+  container(name: string): ContainerClient;
+  queues: QueueServiceClient;
+}
+
+function createStorageAccess(settings: Settings, credential: TokenCredential): StorageAccess {
+  const connection = settings.AzureWebJobsStorage;
+  if (connection) {
+    // Azurite speaks plain HTTP on loopback; Azure storage is always HTTPS.
+    const allowInsecureConnection = /UseDevelopmentStorage=true|http:\/\//i.test(connection);
+    const blobs = BlobServiceClient.fromConnectionString(connection);
+    return {
+      table: (name) => TableClient.fromConnectionString(connection, name, { allowInsecureConnection }),
+      container: (name) => blobs.getContainerClient(name),
+      queues: QueueServiceClient.fromConnectionString(connection),
+    };
+  }
   const account = settings.AzureWebJobsStorage__accountName;
+  const tableUri =
+    settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`;
+  const queueUri =
+    settings.AzureWebJobsStorage__queueServiceUri ?? `https://${account}.queue.core.windows.net`;
+  const blobUri = settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`;
+  const blobs = new BlobServiceClient(blobUri, credential);
   return {
-    table: settings.AzureWebJobsStorage__tableServiceUri ?? `https://${account}.table.core.windows.net`,
-    queue: settings.AzureWebJobsStorage__queueServiceUri ?? `https://${account}.queue.core.windows.net`,
-    blob: settings.AzureWebJobsStorage__blobServiceUri ?? `https://${account}.blob.core.windows.net`,
+    table: (name) => new TableClient(tableUri, name, credential),
+    container: (name) => blobs.getContainerClient(name),
+    queues: new QueueServiceClient(queueUri, credential),
   };
 }
 
-function createIncidentStore(settings: Settings, credential: TokenCredential): IncidentStore {
-  const prefix = settings.PHOENIX_STATE_TABLE_PREFIX;
-  const names = ["alerts", "incidentkeys", "incidents", "incidentevents", "notifications", "limits"] as const;
-  const connection = settings.AzureWebJobsStorage;
-  const insecure = connection ? /UseDevelopmentStorage=true|http:\/\//i.test(connection) : false;
-  const endpoints = storageEndpoints(settings);
-  const table = (name: string): TableClient =>
-    connection
-      ? TableClient.fromConnectionString(connection, `${prefix}${name}`, {
-          allowInsecureConnection: insecure,
-        })
-      : new TableClient(endpoints.table, `${prefix}${name}`, credential);
-  const [alerts, keys, incidents, events, notifications, limits] = names.map(table) as [
-    TableClient,
-    TableClient,
-    TableClient,
-    TableClient,
-    TableClient,
-    TableClient,
-  ];
-  const blobs = connection
-    ? BlobServiceClient.fromConnectionString(connection)
-    : new BlobServiceClient(endpoints.blob, credential);
-  return new TableIncidentStore({
-    alerts,
-    keys,
-    incidents,
-    events,
-    notifications,
-    limits,
-    diagnostics: blobs.getContainerClient(`${prefix.toLowerCase()}-diagnostics`),
+function createRunStore(storage: StorageAccess, prefix: string): RunStore {
+  return new TableRunStore({
+    runs: storage.table(`${prefix}runs`),
+    claims: storage.table(`${prefix}claims`),
+    reports: storage.container(`${prefix.toLowerCase()}-reports`),
   });
 }
 
-function createWorkQueue(settings: Settings, credential: TokenCredential): StorageWorkQueue {
-  const connection = settings.AzureWebJobsStorage;
-  const service = connection
-    ? QueueServiceClient.fromConnectionString(connection)
-    : new QueueServiceClient(storageEndpoints(settings).queue, credential);
-  return new StorageWorkQueue((name: QueueName) => service.getQueueClient(name));
+function createIncidentStore(storage: StorageAccess, prefix: string): IncidentStore {
+  return new TableIncidentStore({
+    alerts: storage.table(`${prefix}alerts`),
+    keys: storage.table(`${prefix}incidentkeys`),
+    incidents: storage.table(`${prefix}incidents`),
+    events: storage.table(`${prefix}incidentevents`),
+    notifications: storage.table(`${prefix}notifications`),
+    limits: storage.table(`${prefix}limits`),
+    diagnostics: storage.container(`${prefix.toLowerCase()}-diagnostics`),
+  });
+}
+
+function createWorkQueue(storage: StorageAccess): StorageWorkQueue {
+  return new StorageWorkQueue((name: QueueName) => storage.queues.getQueueClient(name));
 }
 
 export { queueNames };

@@ -337,7 +337,8 @@ async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<vo
   }
   // Past the threshold: one digest for the minute, sent once the minute is over.
   const digestId = `digest-${minute.replace(/[:T-]/g, "")}`;
-  const record: NotificationRecord = {
+  // The digest's content is rendered when it is sent, once the minute's incidents are all known.
+  const record = pendingNotification(deps, {
     id: digestId,
     incidentId: "digests",
     step: `digest ${minute}`,
@@ -345,13 +346,7 @@ async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<vo
     subject: "",
     html: "",
     text: "",
-    status: "pending",
-    queuedAt: null,
-    attempts: 0,
-    lastError: null,
-    createdAt: deps.clock.now().toISOString(),
-    sentAt: null,
-  };
+  });
   const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
   const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
   await queueOnce(deps, record, { delayInSeconds: delay });
@@ -434,7 +429,7 @@ async function notify(
     step: label,
     apiBaseUrl: deps.apiBaseUrl,
   });
-  const record: NotificationRecord = {
+  const record = pendingNotification(deps, {
     id,
     incidentId: incident.id,
     step: label ?? step,
@@ -442,6 +437,22 @@ async function notify(
     subject,
     html,
     text,
+  });
+
+  // One email per incident per step, whatever is retried or redelivered around it.
+  if (!(await queueOnce(deps, record))) return;
+  await deps.store.appendEvent(
+    incident.id,
+    event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
+  );
+}
+
+function pendingNotification(
+  deps: IncidentDeps,
+  fields: Pick<NotificationRecord, "id" | "incidentId" | "step" | "to" | "subject" | "html" | "text">,
+): NotificationRecord {
+  return {
+    ...fields,
     status: "pending",
     queuedAt: null,
     attempts: 0,
@@ -449,12 +460,6 @@ async function notify(
     createdAt: deps.clock.now().toISOString(),
     sentAt: null,
   };
-  // One email per incident per step, whatever is retried or redelivered around it.
-  if (!(await queueOnce(deps, record))) return;
-  await deps.store.appendEvent(
-    incident.id,
-    event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
-  );
 }
 
 /**
