@@ -3,7 +3,8 @@ import { z } from "zod";
 import { getServices, queueNames } from "../shared/composition-root.ts";
 import { describeError } from "../shared/errors.ts";
 import { collectDiagnostics } from "../shared/operations/diagnostics.ts";
-import { deliverNotification, processAlert, runEscalationStep } from "../shared/operations/incidents.ts";
+import { MAX_BATCH_ALERTS } from "../shared/operations/alert-intake.ts";
+import { deliverNotification, processAlertBatch, runEscalationStep } from "../shared/operations/incidents.ts";
 
 /**
  * Queue triggers of the incident pipeline. Messages are the app's own, but are parsed all the same:
@@ -32,17 +33,23 @@ function queueHandler<T>(name: string, schema: z.ZodType<T>, work: (message: T) 
   };
 }
 
+const alertMessage = z.object({
+  key: z.string().regex(/^[0-9a-f]{64}$/),
+  raw: z.string().optional(),
+  blob: z.string().optional(),
+});
+
 app.storageQueue("alerts-process", {
   queueName: queueNames.alerts,
   connection: "AzureWebJobsStorage",
   handler: queueHandler(
     "alert processing",
-    z.object({
-      key: z.string().regex(/^[0-9a-f]{64}$/),
-      raw: z.string().optional(),
-      blob: z.string().optional(),
-    }),
-    (m) => processAlert(getServices().incidents, m),
+    z.union([
+      z.object({ alerts: z.array(alertMessage).min(1).max(MAX_BATCH_ALERTS) }),
+      // A message of one delivery, as earlier versions queued them: still taken after an upgrade.
+      alertMessage.transform((m) => ({ alerts: [m] })),
+    ]),
+    (batch) => processAlertBatch(getServices().incidents, batch),
   ),
 });
 

@@ -19,6 +19,7 @@ import { TableIncidentStore } from "./adapters/table-incident-store.ts";
 import { TableRunStore } from "./adapters/table-run-store.ts";
 import { EntraTokenValidator } from "./auth/entra-token.ts";
 import type { DiagnosticsDeps } from "./operations/diagnostics.ts";
+import { BatchingAlertIntake } from "./operations/alert-intake.ts";
 import type { IncidentDeps } from "./operations/incidents.ts";
 import { type QueueName, type IncidentStore, queueNames } from "./ports/incident-store.ts";
 import { z } from "zod";
@@ -108,6 +109,9 @@ export function createServices(options: CompositionOptions = {}): Services {
   const store = lazy(() => createRunStore(storage(), prefix));
   const incidentStore = lazy(() => createIncidentStore(storage(), prefix));
   const workQueue = lazy(() => createWorkQueue(storage()));
+  const alertIntake = lazy(
+    () => new BatchingAlertIntake(workQueue(), { windowMs: settings.PHOENIX_ALERTS_BATCH_WINDOW_MS }),
+  );
   const logsClient = lazy(
     () =>
       new LogsQueryClient(credential, {
@@ -147,6 +151,9 @@ export function createServices(options: CompositionOptions = {}): Services {
     },
     get queue() {
       return workQueue();
+    },
+    get intake() {
+      return alertIntake();
     },
     get email() {
       return email();

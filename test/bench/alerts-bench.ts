@@ -28,8 +28,9 @@ const stack = await startLocalStack({
   settings: {
     // Invocation logs (two lines per request) would cost the single host process a fifth of its time.
     AzureFunctionsJobHost__logging__logLevel__default: process.env.BENCH_VERBOSE ? "Information" : "Warning",
-    // One host process on two shared cores: fewer alerts processed at once leaves the webhook room.
-    AzureFunctionsJobHost__extensions__queues__batchSize: process.env.BENCH_QUEUE_BATCH ?? "2",
+    ...(process.env.BENCH_QUEUE_BATCH
+      ? { AzureFunctionsJobHost__extensions__queues__batchSize: process.env.BENCH_QUEUE_BATCH }
+      : {}),
     ...(process.env.BENCH_NO_PROCESSING ? { "AzureWebJobs.alerts-process.Disabled": "true" } : {}),
     ...(process.env.BENCH_HOST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HOST_NODE_OPTIONS } : {}),
   },
@@ -58,26 +59,43 @@ for (let i = 0; i < uniqueCount; i++) {
     ),
   );
 }
+// Exactly `uniqueCount` first deliveries and `TOTAL - uniqueCount` repeats, the repeats at pseudo-random
+// places (selection sampling), each repeating an alert sent shortly before, as an action group retries.
 const schedule: string[] = [];
 let seed = 7;
 const random = (): number => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 let next = 0;
-while (schedule.length < TOTAL) {
-  // A retry repeats an alert already in flight or sent, as an action group does after a timeout.
-  if (next > 0 && (random() < DUPLICATE_SHARE || next >= bodies.length))
-    schedule.push(bodies[Math.floor(random() * next)]!);
-  else schedule.push(bodies[next++]!);
+let repeatsLeft = TOTAL - uniqueCount;
+for (let slot = 0; slot < TOTAL; slot++) {
+  const slotsLeft = TOTAL - slot;
+  const repeat = next > 0 && (repeatsLeft === slotsLeft || random() < repeatsLeft / slotsLeft);
+  if (repeat) {
+    const recent = Math.min(next, 500);
+    schedule.push(bodies[next - 1 - Math.floor(random() * recent)]!);
+    repeatsLeft--;
+  } else schedule.push(bodies[next++]!);
 }
+if (next !== uniqueCount) throw new Error(`schedule holds ${next} unique alerts, not ${uniqueCount}`);
 
+// Open loop: alert i is due at i / RATE seconds, whatever happened to the ones before, as alerts fire
+// independently of how fast the webhook answers. At most CONCURRENCY requests are in flight; one that
+// has to wait for a free connection counts that wait in its latency (no coordinated omission).
+const RATE = Number(process.env.BENCH_RATE ?? 400);
 const latencies: number[] = [];
 let failed = 0;
 let cursor = 0;
 const started = performance.now();
+const progress = setInterval(() => {
+  process.stderr.write(`  sent ${latencies.length}/${TOTAL}\n`);
+}, 10_000);
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     while (cursor < schedule.length) {
-      const body = schedule[cursor++]!;
-      const t0 = performance.now();
+      const index = cursor++;
+      const body = schedule[index]!;
+      const due = RATE > 0 ? started + (index * 1000) / RATE : performance.now();
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       // Fifty workers, each awaiting its answer: at most fifty connections, kept alive by fetch's pool.
       const response = await fetch(`${stack.hostUrl}/api/alerts`, {
         method: "POST",
@@ -85,11 +103,12 @@ await Promise.all(
         body,
       });
       await response.arrayBuffer();
-      latencies.push(performance.now() - t0);
+      latencies.push(performance.now() - due);
       if (response.status !== 202) failed++;
     }
   }),
 );
+clearInterval(progress);
 const seconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number): number =>
@@ -107,9 +126,16 @@ async function benchIncidents(): Promise<Incident[]> {
 const pipelineStart = performance.now();
 let incidents = await benchIncidents();
 const deadline = Date.now() + Number(process.env.BENCH_PIPELINE_DEADLINE_S ?? 600) * 1000;
+let reported = Date.now();
 while (incidents.reduce((n, i) => n + i.alertCount, 0) < uniqueCount && Date.now() < deadline) {
   await new Promise((r) => setTimeout(r, 1000));
   incidents = await benchIncidents();
+  if (Date.now() - reported >= 10_000) {
+    reported = Date.now();
+    process.stderr.write(
+      `  processed ${incidents.reduce((n, i) => n + i.alertCount, 0)}/${uniqueCount} unique alerts\n`,
+    );
+  }
 }
 const processed = incidents.reduce((n, i) => n + i.alertCount, 0);
 const pipelineSeconds = (performance.now() - pipelineStart) / 1000 + seconds;

@@ -36,6 +36,12 @@ export const settingsSchema = z.object({
   PHOENIX_HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
   /** Action group payloads (log alerts with search results) can be large. */
   PHOENIX_ALERTS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(1_048_576),
+  /**
+   * How long the webhook gathers concurrent deliveries into one queue message (0: the next turn of the
+   * event loop). Twenty milliseconds is nothing next to an action group's patience and, in a storm of a
+   * few hundred alerts a second, puts several alerts in each message.
+   */
+  PHOENIX_ALERTS_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** Base URL for links in emails; in Azure it defaults to https://$WEBSITE_HOSTNAME. */
   PHOENIX_PUBLIC_BASE_URL: url.optional(),
   WEBSITE_HOSTNAME: z.string().min(1).optional(),

@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { NormalizedAlert } from "../alerts/model.ts";
 import { normalizeAlert } from "../alerts/normalize.ts";
+import {
+  type AlertBatch,
+  type AlertIntake,
+  type AlertMessage,
+  MAX_BATCH_JSON_BYTES,
+  alertMessageBytes,
+} from "./alert-intake.ts";
 import type { OpsPolicy } from "../config/policy.ts";
 import { OpsError, describeError } from "../errors.ts";
 import { activeWindow } from "../incidents/maintenance.ts";
@@ -22,6 +29,8 @@ export interface IncidentDeps {
   policy: OpsPolicy;
   store: IncidentStore;
   queue: WorkQueue;
+  /** Where the webhook records deliveries: the alerts queue, a batch per moment. */
+  intake: AlertIntake;
   email: EmailSender;
   clock: Clock;
   logger: Logger;
@@ -47,14 +56,11 @@ function sha256(text: string): string {
 // Intake: one durable write, then 202. Everything else happens from the queue.
 // ---------------------------------------------------------------------------------------------
 
-/** A queue message holds the payload itself when it fits (64 KiB base64 per message), else a blob name. */
-const INLINE_PAYLOAD_CHARS = 45_000;
-
-export interface AlertMessage {
-  key: string;
-  raw?: string;
-  blob?: string;
-}
+/**
+ * A delivery travels inline while its message fits a queue message on its own (see MAX_BATCH_JSON_BYTES:
+ * measured as the escaped JSON, in bytes); a larger payload is kept as a blob and the message names it.
+ */
+export const MAX_INLINE_MESSAGE_BYTES = MAX_BATCH_JSON_BYTES;
 
 export interface IntakeResult {
   key: string;
@@ -73,14 +79,20 @@ export function alertKeyOf(payload: unknown): { key: string; result: ReturnType<
 
 /**
  * Records one delivery of the action group webhook: the payload goes on the alerts queue (a durable
- * write: once it is there, the alert cannot be lost). Duplicates are sorted out by the processor, on
- * the key of alert id and condition, so a retried delivery costs the webhook no extra read.
+ * write: once it is there, the alert cannot be lost), batched with the deliveries arriving at the same
+ * moment. Duplicates are sorted out by the processor, on the key of alert id and condition, so a
+ * retried delivery costs the webhook no extra read.
  */
+export type { AlertBatch, AlertMessage } from "./alert-intake.ts";
+
 export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
   const { key, result } = alertKeyOf(payload);
+  const inline: AlertMessage = { key, raw };
   const message: AlertMessage =
-    raw.length <= INLINE_PAYLOAD_CHARS ? { key, raw } : { key, blob: await deps.store.savePayload(key, raw) };
-  await deps.queue.send(queueNames.alerts, message);
+    alertMessageBytes(inline) <= MAX_INLINE_MESSAGE_BYTES
+      ? inline
+      : { key, blob: await deps.store.savePayload(key, raw) };
+  await deps.intake.record(message);
   return {
     key,
     recognized: result.kind === "alert",
@@ -92,6 +104,35 @@ export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: st
 // Processing: alerts into incidents. Every step is safe to repeat: a message that fails half-way is
 // delivered again and finishes the job without doing any part of it twice.
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Processes the deliveries of one alerts-queue message in order. One that fails does not hold up the
+ * rest: all are tried, then the first failure is thrown so that the queue delivers the message again.
+ * Those already processed come back as duplicates, so only the failed ones do any work the second time.
+ */
+export async function processAlertBatch(
+  deps: IncidentDeps,
+  batch: AlertBatch,
+): Promise<{ processed: number; failed: number; outcomes: Record<string, number> }> {
+  const outcomes: Record<string, number> = {};
+  const failures: unknown[] = [];
+  for (const message of batch.alerts) {
+    try {
+      const { outcome } = await processAlert(deps, message);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) {
+    throw new OpsError(
+      "StoreFailed",
+      `${failures.length} of ${batch.alerts.length} alerts failed: ${describeError(failures[0])}`,
+      { cause: failures[0], retryable: true, details: { failed: failures.length, outcomes } },
+    );
+  }
+  return { processed: batch.alerts.length, failed: 0, outcomes };
+}
 
 export async function processAlert(
   deps: IncidentDeps,

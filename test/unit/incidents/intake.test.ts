@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { type AlertMessage, processAlert, receiveAlert } from "../../../src/shared/operations/incidents.ts";
+import { alertMessageBytes } from "../../../src/shared/operations/alert-intake.ts";
+import {
+  type AlertMessage,
+  MAX_INLINE_MESSAGE_BYTES,
+  alertKeyOf,
+  processAlert,
+  receiveAlert,
+} from "../../../src/shared/operations/incidents.ts";
 import { queueNames } from "../../../src/shared/ports/incident-store.ts";
 import { type TestDeps, commonAlert, makeDeps, processQueuedAlerts, recipients } from "./support.ts";
 
@@ -9,23 +16,25 @@ beforeEach(() => {
   deps = makeDeps();
 });
 
-/** The most a queue message carries inline; a longer payload goes to a blob. */
-const INLINE_PAYLOAD_CHARS = 45_000;
-
-/** A common-schema alert whose JSON is exactly `length` characters long (padded in its description). */
-function payloadOfLength(
+/**
+ * A common-schema alert whose delivery, as it sits in a queue message, is exactly `bytes` long: the
+ * description is padded with characters that JSON neither escapes nor widens.
+ */
+function payloadForMessageBytes(
   instance: string,
-  length: number,
+  bytes: number,
 ): { payload: Record<string, unknown>; raw: string } {
-  const bare = JSON.stringify(commonAlert({ instance, description: "" })).length;
-  const payload = commonAlert({ instance, description: "x".repeat(length - bare) });
+  const bare = commonAlert({ instance, description: "" });
+  const key = alertKeyOf(bare).key;
+  const overhead = alertMessageBytes({ key, raw: JSON.stringify(bare) });
+  const payload = commonAlert({ instance, description: "x".repeat(bytes - overhead) });
   const raw = JSON.stringify(payload);
-  expect(raw).toHaveLength(length);
+  expect(alertMessageBytes({ key, raw })).toBe(bytes);
   return { payload, raw };
 }
 
 describe("alert intake (receiveAlert)", () => {
-  it("queues the payload with its key and writes nothing else", async () => {
+  it("queues the payload with its key, in a batch message, and writes nothing else", async () => {
     const payload = commonAlert({ instance: "a1" });
     const raw = JSON.stringify(payload);
     const result = await receiveAlert(deps, payload, raw);
@@ -34,7 +43,7 @@ describe("alert intake (receiveAlert)", () => {
     expect(result.alertId).toMatch(/\/providers\/Microsoft\.AlertsManagement\/alerts\//);
     expect(result.key).toMatch(/^[0-9a-f]{64}$/);
     expect(deps.queue.history(queueNames.alerts)).toEqual([
-      { queue: queueNames.alerts, message: { key: result.key, raw }, delayInSeconds: 0 },
+      { queue: queueNames.alerts, message: { alerts: [{ key: result.key, raw }] }, delayInSeconds: 0 },
     ]);
     // One durable write: no alert record, no blob, no incident until the message is processed.
     expect(deps.store.alerts.size).toBe(0);
@@ -42,26 +51,38 @@ describe("alert intake (receiveAlert)", () => {
     expect(deps.store.incidents.size).toBe(0);
   });
 
-  it(`keeps a payload of ${INLINE_PAYLOAD_CHARS} characters inline in the message`, async () => {
-    const { payload, raw } = payloadOfLength("a1", INLINE_PAYLOAD_CHARS);
+  it(`keeps a payload inline while its delivery fits a queue message (${MAX_INLINE_MESSAGE_BYTES} bytes of JSON)`, async () => {
+    const { payload, raw } = payloadForMessageBytes("a1", MAX_INLINE_MESSAGE_BYTES);
     const { key } = await receiveAlert(deps, payload, raw);
 
-    expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([{ key, raw }]);
+    expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([{ alerts: [{ key, raw }] }]);
     expect(deps.store.payloads.size).toBe(0);
   });
 
-  it(`keeps a payload longer than ${INLINE_PAYLOAD_CHARS} characters as a blob and queues its name`, async () => {
-    const { payload, raw } = payloadOfLength("a1", INLINE_PAYLOAD_CHARS + 1);
+  it("keeps a payload whose delivery is one byte too large as a blob and queues its name", async () => {
+    const { payload, raw } = payloadForMessageBytes("a1", MAX_INLINE_MESSAGE_BYTES + 1);
     const { key, recognized } = await receiveAlert(deps, payload, raw);
 
     expect(recognized).toBe(true);
     const blob = `payloads/${key}.json`;
-    expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([{ key, blob }]);
+    expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([{ alerts: [{ key, blob }] }]);
     expect(deps.store.payloads.get(blob)).toBe(raw);
   });
 
+  it("measures a payload by its escaped UTF-8 size, so quotes and non-ASCII text cannot overflow a message", async () => {
+    // 20,000 characters, but every one is three bytes in UTF-8: too large to travel inline.
+    const payload = commonAlert({ instance: "a1", description: "€".repeat(20_000) });
+    const raw = JSON.stringify(payload);
+    expect(raw.length).toBeLessThan(MAX_INLINE_MESSAGE_BYTES);
+    const { key } = await receiveAlert(deps, payload, raw);
+
+    expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([
+      { alerts: [{ key, blob: `payloads/${key}.json` }] },
+    ]);
+  });
+
   it("processes a payload kept as a blob like an inline one", async () => {
-    const { payload, raw } = payloadOfLength("a1", 60_000);
+    const { payload, raw } = payloadForMessageBytes("a1", 60_000);
     const { key } = await receiveAlert(deps, payload, raw);
     const [processed] = await processQueuedAlerts(deps);
 
@@ -100,7 +121,7 @@ describe("alert intake (receiveAlert)", () => {
 
     expect(result).toEqual({ key: result.key, recognized: false, alertId: null });
     expect(deps.queue.peek(queueNames.alerts).map((m) => m.message)).toEqual([
-      { key: result.key, raw: '{"hello":"world"}' },
+      { alerts: [{ key: result.key, raw: '{"hello":"world"}' }] },
     ]);
   });
 });
@@ -136,7 +157,7 @@ describe("alert intake: duplicates are sorted out by the processing", () => {
   });
 
   it("answers two deliveries of one large payload, each kept as a blob, as one alert", async () => {
-    const { payload, raw } = payloadOfLength("a1", 50_000);
+    const { payload, raw } = payloadForMessageBytes("a1", 50_000);
     await receiveAlert(deps, payload, raw);
     await receiveAlert(deps, payload, raw);
     const outcomes = (await processQueuedAlerts(deps)).map((r) => r.outcome);

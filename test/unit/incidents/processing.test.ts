@@ -2,18 +2,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { alertSeverities } from "../../../src/shared/alerts/model.ts";
 import { priorityOf } from "../../../src/shared/incidents/model.ts";
 import { dedupKeyOf } from "../../../src/shared/incidents/routing.ts";
-import {
-  type AlertMessage,
-  acknowledgeIncident,
-  processAlert,
-  receiveAlert,
-} from "../../../src/shared/operations/incidents.ts";
+import { acknowledgeIncident, processAlert, receiveAlert } from "../../../src/shared/operations/incidents.ts";
 import { queueNames } from "../../../src/shared/ports/incident-store.ts";
 import {
   type TestDeps,
   commonAlert,
   deliverAlert,
   deliverQueuedNotifications,
+  drainQueuedAlerts,
   fire,
   makeDeps,
   prodApi,
@@ -154,11 +150,8 @@ describe("alert processing: grouping and redelivery", () => {
   it("makes one incident of one message processed by two instances at once", async () => {
     const payload = commonAlert({ instance: "a1" });
     await receiveAlert(deps, payload, JSON.stringify(payload));
-    const [queued] = deps.queue.drain<AlertMessage>(queueNames.alerts);
-    const results = await Promise.all([
-      processAlert(deps, queued!.message),
-      processAlert(deps, queued!.message),
-    ]);
+    const [queued] = drainQueuedAlerts(deps);
+    const results = await Promise.all([processAlert(deps, queued!), processAlert(deps, queued!)]);
 
     expect(new Set(results.map((r) => r.incidentId)).size).toBe(1);
     expect(deps.store.incidents.size).toBe(1);

@@ -5,7 +5,6 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  type AlertMessage,
   type EscalationStep,
   processAlert,
   receiveAlert,
@@ -18,6 +17,7 @@ import {
   advance,
   commonAlert,
   deliverQueuedNotifications,
+  drainQueuedAlerts,
   fire,
   makeDeps,
   prodApi,
@@ -36,16 +36,16 @@ async function processWithRetry(
 ): Promise<{ firstError: unknown; outcome: string; incidentId: string | null }> {
   const payload = commonAlert(spec);
   await receiveAlert(deps, payload, JSON.stringify(payload));
-  const [queued, ...more] = deps.queue.drain<AlertMessage>(queueNames.alerts);
+  const [queued, ...more] = drainQueuedAlerts(deps);
   expect(more).toEqual([]);
   let firstError: unknown;
   try {
-    const result = await processAlert(deps, queued!.message);
+    const result = await processAlert(deps, queued!);
     return { firstError, ...result };
   } catch (error) {
     firstError = error;
   }
-  return { firstError, ...(await processAlert(deps, queued!.message)) };
+  return { firstError, ...(await processAlert(deps, queued!)) };
 }
 
 describe("recovery: processing retried after a transient failure", () => {

@@ -4,6 +4,7 @@ import { loadPolicyFile, parsePolicy } from "../../../src/shared/config/load.ts"
 import type { OpsPolicy } from "../../../src/shared/config/policy.ts";
 import { silentLogger } from "../../../src/shared/log.ts";
 import {
+  type AlertBatch,
   type AlertMessage,
   type IncidentDeps,
   type NotificationMessage,
@@ -11,6 +12,7 @@ import {
   processAlert,
   receiveAlert,
 } from "../../../src/shared/operations/incidents.ts";
+import { BatchingAlertIntake } from "../../../src/shared/operations/alert-intake.ts";
 import { queueNames } from "../../../src/shared/ports/incident-store.ts";
 import { FakeEmail, FixedClock, MemoryIncidentStore, MemoryWorkQueue } from "../../fakes/incidents.ts";
 
@@ -109,10 +111,12 @@ export type TestDeps = IncidentDeps & {
 };
 
 export function makeDeps(at: string = THURSDAY): TestDeps {
+  const queue = new MemoryWorkQueue();
   return {
     policy,
     store: new MemoryIncidentStore(),
-    queue: new MemoryWorkQueue(),
+    queue,
+    intake: new BatchingAlertIntake(queue, { windowMs: 0 }),
     email: new FakeEmail(),
     clock: new FixedClock(new Date(at)),
     logger: silentLogger,
@@ -180,10 +184,15 @@ export async function processQueuedAlerts(
   deps: TestDeps,
 ): Promise<{ message: AlertMessage; incidentId: string | null; outcome: string }[]> {
   const results: { message: AlertMessage; incidentId: string | null; outcome: string }[] = [];
-  for (const { message } of deps.queue.drain<AlertMessage>(queueNames.alerts)) {
+  for (const message of drainQueuedAlerts(deps)) {
     results.push({ message, ...(await processAlert(deps, message)) });
   }
   return results;
+}
+
+/** Takes every batch off the alerts queue and answers the deliveries in them, in order. */
+export function drainQueuedAlerts(deps: TestDeps): AlertMessage[] {
+  return deps.queue.drain<AlertBatch>(queueNames.alerts).flatMap(({ message }) => message.alerts);
 }
 
 /** Webhook intake and processing of one delivery, as the webhook and the alerts queue trigger do. */

@@ -1,0 +1,101 @@
+import { type QueueName, type WorkQueue, queueNames } from "../ports/incident-store.ts";
+
+/** One delivery of the webhook, as it travels to the processor: the payload inline or as a blob name. */
+export interface AlertMessage {
+  key: string;
+  raw?: string;
+  blob?: string;
+}
+
+/** What the alerts queue carries: the deliveries that reached one instance at about the same time. */
+export interface AlertBatch {
+  alerts: AlertMessage[];
+}
+
+/**
+ * A queue message is at most 64 KiB once base64-encoded (the Functions host decodes base64), so its
+ * JSON may hold 48 KiB; a little is kept back for the batch's own brackets and commas.
+ */
+export const MAX_BATCH_JSON_BYTES = 48 * 1024 - 256;
+/** Keeps one message's processing short next to the queue's visibility timeout. */
+export const MAX_BATCH_ALERTS = 100;
+
+/** The UTF-8 size of one alert message inside a batch. */
+export function alertMessageBytes(message: AlertMessage): number {
+  return Buffer.byteLength(JSON.stringify(message));
+}
+
+/** Records deliveries durably; resolves once the delivery cannot be lost. */
+export interface AlertIntake {
+  record(message: AlertMessage): Promise<void>;
+}
+
+interface Pending {
+  alerts: AlertMessage[];
+  bytes: number;
+  settle: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
+/**
+ * Group commit for the alert webhook. Deliveries that arrive at one instance within a short window
+ * (`windowMs`, from the first) share one queue message, and each caller is answered only when that
+ * message is written, so a 202 still means "durably recorded". An alert storm therefore costs the
+ * queue one write and, later, one dequeue per batch of alerts rather than per alert; a full batch is
+ * written at once.
+ *
+ * Nothing outlives a flush: the batch is in memory only while its callers wait for it, which keeps
+ * instances independent and lets the platform scale them out.
+ */
+export class BatchingAlertIntake implements AlertIntake {
+  #pending: Pending | undefined;
+
+  constructor(
+    private readonly queue: WorkQueue,
+    private readonly options: {
+      /**
+       * How long a batch stays open for more deliveries after its first, in milliseconds; 0 writes it
+       * on the next turn of the event loop.
+       */
+      windowMs: number;
+      queueName?: QueueName;
+      maxBytes?: number;
+      maxAlerts?: number;
+    },
+  ) {}
+
+  record(message: AlertMessage): Promise<void> {
+    const bytes = alertMessageBytes(message) + 1;
+    const maxBytes = this.options.maxBytes ?? MAX_BATCH_JSON_BYTES;
+    const maxAlerts = this.options.maxAlerts ?? MAX_BATCH_ALERTS;
+    let pending = this.#pending;
+    if (pending && (pending.bytes + bytes > maxBytes || pending.alerts.length >= maxAlerts)) {
+      this.#flush(pending);
+      pending = undefined;
+    }
+    if (!pending) {
+      const fresh: Pending = { alerts: [], bytes: 0, settle: [] };
+      this.#pending = pending = fresh;
+      const { windowMs } = this.options;
+      if (windowMs > 0) setTimeout(() => this.#flush(fresh), windowMs);
+      else setImmediate(() => this.#flush(fresh));
+    }
+    pending.alerts.push(message);
+    pending.bytes += bytes;
+    const batch = pending;
+    return new Promise<void>((resolve, reject) => batch.settle.push({ resolve, reject }));
+  }
+
+  #flush(batch: Pending): void {
+    // A batch is flushed once: either when it is full or when its scheduled turn comes.
+    if (this.#pending === batch) this.#pending = undefined;
+    const { alerts, settle } = batch;
+    if (alerts.length === 0) return;
+    batch.alerts = [];
+    batch.settle = [];
+    const message: AlertBatch = { alerts };
+    this.queue.send(this.options.queueName ?? queueNames.alerts, message).then(
+      () => settle.forEach((s) => s.resolve()),
+      (error: unknown) => settle.forEach((s) => s.reject(error)),
+    );
+  }
+}

@@ -1,0 +1,185 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { OpsError } from "../../../src/shared/errors.ts";
+import {
+  type AlertBatch,
+  type AlertMessage,
+  BatchingAlertIntake,
+  alertMessageBytes,
+} from "../../../src/shared/operations/alert-intake.ts";
+import { processAlertBatch, receiveAlert } from "../../../src/shared/operations/incidents.ts";
+import { type QueueName, type WorkQueue, queueNames } from "../../../src/shared/ports/incident-store.ts";
+import { MemoryWorkQueue } from "../../fakes/incidents.ts";
+import { type TestDeps, commonAlert, makeDeps } from "./support.ts";
+
+const message = (n: number): AlertMessage => ({ key: n.toString(16).padStart(64, "0"), raw: `{"n":${n}}` });
+
+/** A queue whose writes wait until the test lets them through. */
+class GatedQueue implements WorkQueue {
+  readonly sent: { queue: QueueName; message: object }[] = [];
+  private gates: (() => void)[] = [];
+
+  async send(queue: QueueName, body: object): Promise<void> {
+    await new Promise<void>((resolve) => this.gates.push(resolve));
+    this.sent.push({ queue, message: structuredClone(body) });
+  }
+
+  openAll(): void {
+    for (const open of this.gates.splice(0)) open();
+  }
+
+  get waiting(): number {
+    return this.gates.length;
+  }
+}
+
+/** Whether a promise has settled by the time everything already scheduled has run. */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  return done;
+}
+
+describe("alert intake batching (group commit)", () => {
+  it("writes the deliveries recorded in one turn of the event loop as one queue message, in order", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    await Promise.all([1, 2, 3].map((n) => intake.record(message(n))));
+
+    expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message)).toEqual([
+      { alerts: [message(1), message(2), message(3)] },
+    ]);
+  });
+
+  it("writes a lone delivery at once, in a message of its own", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    await intake.record(message(1));
+    await intake.record(message(2));
+
+    expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts)).toEqual([
+      [message(1)],
+      [message(2)],
+    ]);
+  });
+
+  it("gathers deliveries that arrive within the window, one after another, into one message", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const queue = new MemoryWorkQueue();
+      const intake = new BatchingAlertIntake(queue, { windowMs: 30 });
+      const first = intake.record(message(1));
+      vi.advanceTimersByTime(29);
+      expect(await settled(first)).toBe(false);
+      const second = intake.record(message(2));
+      vi.advanceTimersByTime(1);
+      await Promise.all([first, second]);
+
+      expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts)).toEqual([
+        [message(1), message(2)],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers no caller before the message holding its delivery is written", async () => {
+    const queue = new GatedQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    const first = intake.record(message(1));
+    const second = intake.record(message(2));
+
+    expect(await settled(first)).toBe(false);
+    expect(await settled(second)).toBe(false);
+    expect(queue.waiting).toBe(1);
+    queue.openAll();
+    await Promise.all([first, second]);
+    expect(queue.sent).toEqual([{ queue: queueNames.alerts, message: { alerts: [message(1), message(2)] } }]);
+  });
+
+  it("starts a new message when the next delivery would pass the byte budget", async () => {
+    const queue = new MemoryWorkQueue();
+    const perMessage = alertMessageBytes(message(1)) + 1;
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0, maxBytes: perMessage * 2 });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => intake.record(message(n))));
+
+    expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts)).toEqual([
+      [message(1), message(2)],
+      [message(3), message(4)],
+      [message(5)],
+    ]);
+  });
+
+  it("starts a new message after the most deliveries one message may hold", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0, maxAlerts: 3 });
+    await Promise.all([1, 2, 3, 4].map((n) => intake.record(message(n))));
+
+    expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts.length)).toEqual([3, 1]);
+  });
+
+  it("fails every caller of a batch the queue refused, and the next batch is written as usual", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    queue.failOnce(queueNames.alerts);
+    const refused = await Promise.allSettled([intake.record(message(1)), intake.record(message(2))]);
+    expect(refused.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(OpsError);
+
+    await intake.record(message(3));
+    expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts)).toEqual([[message(3)]]);
+  });
+});
+
+describe("alert batch processing", () => {
+  let deps: TestDeps;
+  beforeEach(() => {
+    deps = makeDeps();
+  });
+
+  async function queueBatch(instances: string[]): Promise<AlertBatch> {
+    await Promise.all(
+      instances.map((instance) => {
+        const payload = commonAlert({ instance, rule: `rule-${instance}` });
+        return receiveAlert(deps, payload, JSON.stringify(payload));
+      }),
+    );
+    const [queued, ...more] = deps.queue.drain<AlertBatch>(queueNames.alerts);
+    expect(more).toEqual([]);
+    return queued!.message;
+  }
+
+  it("opens an incident for every delivery of a batch and counts the outcomes", async () => {
+    const batch = await queueBatch(["a1", "a2", "a3"]);
+    expect(batch.alerts).toHaveLength(3);
+
+    expect(await processAlertBatch(deps, batch)).toEqual({
+      processed: 3,
+      failed: 0,
+      outcomes: { opened: 3 },
+    });
+    expect(deps.store.incidents.size).toBe(3);
+  });
+
+  it("processes the rest of a batch when one delivery fails, then fails so the message comes again", async () => {
+    const batch = await queueBatch(["a1", "a2", "a3"]);
+    deps.store.failOnce("insertAlert");
+
+    const error = await processAlertBatch(deps, batch).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpsError);
+    expect((error as OpsError).message).toMatch(/^1 of 3 alerts failed/);
+    expect(deps.store.incidents.size).toBe(2);
+
+    // The retry: the two done before are duplicates, the failed one opens its incident.
+    expect(await processAlertBatch(deps, batch)).toEqual({
+      processed: 3,
+      failed: 0,
+      outcomes: { duplicate: 2, opened: 1 },
+    });
+    expect(deps.store.incidents.size).toBe(3);
+  });
+});
