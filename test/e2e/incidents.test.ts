@@ -1,10 +1,13 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClients } from "../../local/estate/auth/app-registrations.ts";
 import { mintTestToken } from "../../local/estate/auth/test-tokens.ts";
 import type { LocalStack } from "../../local/stack.ts";
 import type { Incident } from "../../src/shared/incidents/model.ts";
+import { alertKeyOf } from "../../src/shared/operations/incidents.ts";
+import { queueNames } from "../../src/shared/ports/incident-store.ts";
 import { type CliResult, outboxMessages, runCli, startTestStack } from "../support/stack.ts";
 import {
   api,
@@ -157,6 +160,18 @@ describe("the action group webhook", () => {
     const incident = await incidentFor(rule, (i) => i.alertCount === 12);
     expect((await listIncidents(stack, reader)).filter((i) => i.rule === rule)).toHaveLength(1);
     expect(incident.activeAlerts).toHaveLength(12);
+  });
+
+  it("still processes a one-delivery message queued by an earlier version of the app", async () => {
+    const rule = `legacy-${randomUUID().slice(0, 6)}`;
+    const payload = metricAlert({ rule, alertId: randomUUID(), target: demo.web });
+    const raw = JSON.stringify(payload);
+    const { key } = alertKeyOf(payload);
+    const queue = new QueueClient(stack.azurite.connectionString, queueNames.alerts);
+    await queue.sendMessage(Buffer.from(JSON.stringify({ key, raw })).toString("base64"));
+
+    const incident = await incidentFor(rule);
+    expect(incident.alertCount).toBe(1);
   });
 
   it("keeps and reports a JSON payload it does not recognise", async () => {
