@@ -1,24 +1,26 @@
 import { type InvocationContext, app } from "@azure/functions";
 import { z } from "zod";
 import { getServices, queueNames } from "../shared/composition-root.ts";
-import { describeError } from "../shared/errors.ts";
+import { OpsError, describeError } from "../shared/errors.ts";
 import { collectDiagnostics } from "../shared/operations/diagnostics.ts";
-import { MAX_BATCH_ALERTS } from "../shared/operations/alert-intake.ts";
 import { deliverNotification, processAlertBatch, runEscalationStep } from "../shared/operations/incidents.ts";
 
 /**
- * Queue triggers of the incident pipeline. Messages are the app's own, but are parsed all the same:
- * a malformed one is logged and dropped (it can never succeed), anything else that fails is rethrown
- * so the host retries it and, after maxDequeueCount, parks it in the poison queue.
+ * Queue triggers of the incident pipeline. Messages are the app's own, but are parsed all the same.
+ * Whatever fails, a malformed message included, is rethrown: the host retries it and, after
+ * maxDequeueCount, keeps it in the poison queue, where an operator (or a newer version that reads it)
+ * can replay it. Nothing is dropped.
  */
 function queueHandler<T>(name: string, schema: z.ZodType<T>, work: (message: T) => Promise<string | object>) {
   return async (raw: unknown, context: InvocationContext): Promise<void> => {
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      context.error(`${name}: malformed message dropped`, {
-        issues: parsed.error.issues.map((i) => i.message),
+      const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(message)"}: ${i.message}`);
+      context.error(`${name}: malformed message kept for the poison queue`, {
+        issues,
+        dequeueCount: context.triggerMetadata?.dequeueCount,
       });
-      return;
+      throw new OpsError("BadRequest", `${name}: malformed message (${issues.join("; ")})`);
     }
     try {
       const outcome = await work(parsed.data);
@@ -33,23 +35,12 @@ function queueHandler<T>(name: string, schema: z.ZodType<T>, work: (message: T) 
   };
 }
 
-const alertMessage = z.object({
-  key: z.string().regex(/^[0-9a-f]{64}$/),
-  raw: z.string().optional(),
-  blob: z.string().optional(),
-});
-
 app.storageQueue("alerts-process", {
   queueName: queueNames.alerts,
   connection: "AzureWebJobsStorage",
-  handler: queueHandler(
-    "alert processing",
-    z.union([
-      z.object({ alerts: z.array(alertMessage).min(1).max(MAX_BATCH_ALERTS) }),
-      // A message of one delivery, as earlier versions queued them: still taken after an upgrade.
-      alertMessage.transform((m) => ({ alerts: [m] })),
-    ]),
-    (batch) => processAlertBatch(getServices().incidents, batch),
+  // Each delivery in the message is checked by the operation, so that one bad entry spoils no other.
+  handler: queueHandler("alert processing", z.unknown(), (body) =>
+    processAlertBatch(getServices().incidents, body),
   ),
 });
 

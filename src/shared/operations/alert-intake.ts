@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { type QueueName, type WorkQueue, queueNames } from "../ports/incident-store.ts";
 
 /** One delivery of the webhook, as it travels to the processor: the payload inline or as a blob name. */
@@ -23,6 +24,37 @@ export const MAX_BATCH_ALERTS = 100;
 /** The UTF-8 size of one alert message inside a batch. */
 export function alertMessageBytes(message: AlertMessage): number {
   return Buffer.byteLength(JSON.stringify(message));
+}
+
+const alertMessageSchema = z.object({
+  key: z.string().regex(/^[0-9a-f]{64}$/, "a delivery key is 64 hex digits"),
+  raw: z.string().optional(),
+  blob: z.string().min(1).optional(),
+});
+
+/**
+ * Reads an alerts-queue message: a batch, or a single delivery as earlier versions queued them. Each
+ * delivery is checked on its own, so one malformed entry does not cost the others their processing.
+ */
+export function readAlertQueueMessage(body: unknown): {
+  alerts: AlertMessage[];
+  rejected: { index: number; issues: string }[];
+} {
+  const batch = z.object({ alerts: z.array(z.unknown()) }).safeParse(body);
+  const items = batch.success ? batch.data.alerts : [body];
+  const alerts: AlertMessage[] = [];
+  const rejected: { index: number; issues: string }[] = [];
+  items.forEach((item, index) => {
+    const parsed = alertMessageSchema.safeParse(item);
+    if (parsed.success) alerts.push(parsed.data);
+    else
+      rejected.push({
+        index,
+        issues: parsed.error.issues.map((i) => `${i.path.join(".") || "(message)"}: ${i.message}`).join("; "),
+      });
+  });
+  if (items.length === 0) rejected.push({ index: 0, issues: "alerts: the batch is empty" });
+  return { alerts, rejected };
 }
 
 /** Records deliveries durably; resolves once the delivery cannot be lost. */

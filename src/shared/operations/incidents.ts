@@ -2,14 +2,14 @@ import { createHash, randomBytes } from "node:crypto";
 import type { NormalizedAlert } from "../alerts/model.ts";
 import { normalizeAlert } from "../alerts/normalize.ts";
 import {
-  type AlertBatch,
   type AlertIntake,
   type AlertMessage,
   MAX_BATCH_JSON_BYTES,
   alertMessageBytes,
+  readAlertQueueMessage,
 } from "./alert-intake.ts";
 import type { OpsPolicy } from "../config/policy.ts";
-import { OpsError, describeError } from "../errors.ts";
+import { OpsError, describeError, isOpsError } from "../errors.ts";
 import { activeWindow } from "../incidents/maintenance.ts";
 import {
   type AlertRecord,
@@ -106,32 +106,44 @@ export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: st
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Processes the deliveries of one alerts-queue message in order. One that fails does not hold up the
- * rest: all are tried, then the first failure is thrown so that the queue delivers the message again.
- * Those already processed come back as duplicates, so only the failed ones do any work the second time.
+ * Processes the deliveries of one alerts-queue message, in the order they were received. One that
+ * fails, or is malformed, does not hold up the others: all are tried, then the failures are thrown
+ * together so that the queue delivers the message again (and, after its last attempt, keeps it in the
+ * poison queue). Those already processed come back as duplicates, so only the failed ones do any work
+ * the second time. Order is kept within a message, not across messages processed at the same time.
  */
 export async function processAlertBatch(
   deps: IncidentDeps,
-  batch: AlertBatch,
-): Promise<{ processed: number; failed: number; outcomes: Record<string, number> }> {
+  body: unknown,
+): Promise<{ processed: number; outcomes: Record<string, number> }> {
+  const { alerts, rejected } = readAlertQueueMessage(body);
   const outcomes: Record<string, number> = {};
-  const failures: unknown[] = [];
-  for (const message of batch.alerts) {
+  const failures: { delivery: string; error: unknown }[] = rejected.map((r) => ({
+    delivery: `#${r.index}`,
+    error: new OpsError("BadRequest", `delivery #${r.index} of the message is malformed (${r.issues})`),
+  }));
+  for (const message of alerts) {
     try {
       const { outcome } = await processAlert(deps, message);
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     } catch (error) {
-      failures.push(error);
+      failures.push({ delivery: message.key.slice(0, 16), error });
     }
   }
-  if (failures.length > 0) {
+  const [first] = failures;
+  if (first) {
+    const total = alerts.length + rejected.length;
     throw new OpsError(
-      "StoreFailed",
-      `${failures.length} of ${batch.alerts.length} alerts failed: ${describeError(failures[0])}`,
-      { cause: failures[0], retryable: true, details: { failed: failures.length, outcomes } },
+      isOpsError(first.error) ? first.error.code : "Internal",
+      `${failures.length} of ${total} alert deliveries failed (${failures.map((f) => f.delivery).join(", ")}): ${describeError(first.error)}`,
+      {
+        cause: first.error,
+        retryable: failures.some((f) => isOpsError(f.error) && f.error.retryable),
+        details: { failed: failures.map((f) => f.delivery), outcomes },
+      },
     );
   }
-  return { processed: batch.alerts.length, failed: 0, outcomes };
+  return { processed: alerts.length, outcomes };
 }
 
 export async function processAlert(

@@ -4,9 +4,15 @@ import {
   type AlertBatch,
   type AlertMessage,
   BatchingAlertIntake,
+  MAX_BATCH_ALERTS,
   alertMessageBytes,
+  readAlertQueueMessage,
 } from "../../../src/shared/operations/alert-intake.ts";
-import { processAlertBatch, receiveAlert } from "../../../src/shared/operations/incidents.ts";
+import {
+  MAX_INLINE_MESSAGE_BYTES,
+  processAlertBatch,
+  receiveAlert,
+} from "../../../src/shared/operations/incidents.ts";
 import { type QueueName, type WorkQueue, queueNames } from "../../../src/shared/ports/incident-store.ts";
 import { MemoryWorkQueue } from "../../fakes/incidents.ts";
 import { type TestDeps, commonAlert, makeDeps } from "./support.ts";
@@ -87,6 +93,28 @@ describe("alert intake batching (group commit)", () => {
     }
   });
 
+  it("writes a batch that filled up before its window ended once, and opens the next one", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const queue = new MemoryWorkQueue();
+      const intake = new BatchingAlertIntake(queue, { windowMs: 30, maxAlerts: 2 });
+      const full = [intake.record(message(1)), intake.record(message(2))];
+      const next = intake.record(message(3));
+      await Promise.all(full);
+      expect(await settled(next)).toBe(false);
+      // The full batch's own timer comes due now: it must write nothing again.
+      vi.advanceTimersByTime(30);
+      await next;
+
+      expect(queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message.alerts)).toEqual([
+        [message(1), message(2)],
+        [message(3)],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("answers no caller before the message holding its delivery is written", async () => {
     const queue = new GatedQueue();
     const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
@@ -159,7 +187,6 @@ describe("alert batch processing", () => {
 
     expect(await processAlertBatch(deps, batch)).toEqual({
       processed: 3,
-      failed: 0,
       outcomes: { opened: 3 },
     });
     expect(deps.store.incidents.size).toBe(3);
@@ -171,15 +198,108 @@ describe("alert batch processing", () => {
 
     const error = await processAlertBatch(deps, batch).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpsError);
-    expect((error as OpsError).message).toMatch(/^1 of 3 alerts failed/);
+    // The store's own error code is kept, and the failed delivery is named for whoever reads the log.
+    expect(error).toMatchObject({
+      code: "StoreFailed",
+      details: { failed: [batch.alerts[0]!.key.slice(0, 16)], outcomes: { opened: 2 } },
+    });
+    expect((error as OpsError).message).toMatch(/^1 of 3 alert deliveries failed/);
     expect(deps.store.incidents.size).toBe(2);
 
     // The retry: the two done before are duplicates, the failed one opens its incident.
     expect(await processAlertBatch(deps, batch)).toEqual({
       processed: 3,
-      failed: 0,
       outcomes: { duplicate: 2, opened: 1 },
     });
     expect(deps.store.incidents.size).toBe(3);
+  });
+
+  it("processes the good deliveries of a message with a malformed one, then fails so it is kept", async () => {
+    const batch = await queueBatch(["a1", "a2"]);
+    const body = { alerts: [batch.alerts[0], { key: "not-a-key", raw: "{}" }, batch.alerts[1]] };
+
+    const error = await processAlertBatch(deps, body).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "BadRequest", details: { failed: ["#1"], outcomes: { opened: 2 } } });
+    expect((error as OpsError).message).toMatch(/delivery #1 of the message is malformed \(key: /);
+    expect(deps.store.incidents.size).toBe(2);
+  });
+
+  it("processes a one-delivery message as earlier versions queued them", async () => {
+    const batch = await queueBatch(["a1"]);
+    expect(await processAlertBatch(deps, batch.alerts[0])).toEqual({ processed: 1, outcomes: { opened: 1 } });
+  });
+});
+
+describe("reading an alerts-queue message", () => {
+  const good = message(1);
+
+  it("takes every delivery of a batch, in order", () => {
+    expect(readAlertQueueMessage({ alerts: [good, message(2)] })).toEqual({
+      alerts: [good, message(2)],
+      rejected: [],
+    });
+  });
+
+  it("takes a single delivery, the shape earlier versions queued", () => {
+    expect(readAlertQueueMessage(good)).toEqual({ alerts: [good], rejected: [] });
+  });
+
+  it("names each malformed delivery by its place and keeps the good ones", () => {
+    const read = readAlertQueueMessage({ alerts: [good, { raw: "{}" }, 42, message(2)] });
+    expect(read.alerts).toEqual([good, message(2)]);
+    expect(read.rejected.map((r) => r.index)).toEqual([1, 2]);
+    expect(read.rejected[0]!.issues).toMatch(/^key: /);
+  });
+
+  it("rejects an empty batch and a message that is no delivery at all", () => {
+    expect(readAlertQueueMessage({ alerts: [] })).toEqual({
+      alerts: [],
+      rejected: [{ index: 0, issues: "alerts: the batch is empty" }],
+    });
+    expect(readAlertQueueMessage("hello").rejected).toHaveLength(1);
+    expect(readAlertQueueMessage(null).alerts).toEqual([]);
+  });
+});
+
+describe("alert batches fit a queue message", () => {
+  /** What Azure Storage counts: the base64 text of the message (at most 64 KiB). */
+  const base64Length = (body: object): number => Buffer.from(JSON.stringify(body)).toString("base64").length;
+
+  it("keeps the largest inline delivery, alone in its batch, within 64 KiB once base64-encoded", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    const filler = "x".repeat(MAX_INLINE_MESSAGE_BYTES - alertMessageBytes({ key: "0".repeat(64), raw: "" }));
+    const largest = { key: "0".repeat(64), raw: filler };
+    expect(alertMessageBytes(largest)).toBe(MAX_INLINE_MESSAGE_BYTES);
+    await Promise.all([intake.record(message(1)), intake.record(largest), intake.record(message(2))]);
+
+    const sent = queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message);
+    expect(sent.map((b) => b.alerts.length)).toEqual([1, 1, 1]);
+    for (const body of sent) expect(base64Length(body)).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("keeps a batch filled to its byte budget within 64 KiB once base64-encoded", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    const quoted = (n: number): AlertMessage => ({
+      key: message(n).key,
+      raw: `{"q":"${'\\"'.repeat(400)}"}`,
+    });
+    await Promise.all(Array.from({ length: 60 }, (_, n) => intake.record(quoted(n))));
+
+    const sent = queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message);
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.flatMap((b) => b.alerts)).toHaveLength(60);
+    for (const body of sent) expect(base64Length(body)).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("keeps a batch of the most deliveries a message may hold within 64 KiB once base64-encoded", async () => {
+    const queue = new MemoryWorkQueue();
+    const intake = new BatchingAlertIntake(queue, { windowMs: 0 });
+    await Promise.all(Array.from({ length: MAX_BATCH_ALERTS + 1 }, (_, n) => intake.record(message(n))));
+
+    const sent = queue.history<AlertBatch>(queueNames.alerts).map((m) => m.message);
+    expect(sent.map((b) => b.alerts.length)).toEqual([MAX_BATCH_ALERTS, 1]);
+    for (const body of sent) expect(base64Length(body)).toBeLessThanOrEqual(64 * 1024);
   });
 });
