@@ -175,13 +175,17 @@ export class MemoryIncidentStore implements IncidentStore {
   async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
     this.maybeFail("appendEvent");
     const list = this.events.get(incidentId) ?? [];
+    if (event.id && list.some((e) => e.id === event.id)) return;
     list.push(structuredClone(event));
     this.events.set(incidentId, list);
   }
 
   async listEvents(incidentId: string): Promise<IncidentEvent[]> {
     this.maybeFail("listEvents");
-    return structuredClone(this.events.get(incidentId) ?? []);
+    // As the table store reads them back: without the id, in time order.
+    return structuredClone(this.events.get(incidentId) ?? [])
+      .map(({ id: _id, ...rest }) => rest)
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   // --- outbox ---------------------------------------------------------------------------------

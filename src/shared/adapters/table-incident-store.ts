@@ -238,16 +238,21 @@ export class TableIncidentStore implements IncidentStore {
 
   async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
     await this.ensure();
-    await guard("append to the incident history", () =>
-      this.t.events.createEntity({
-        partitionKey: incidentId,
-        rowKey: `${event.at}|${randomUUID().slice(0, 8)}`,
-        type: event.type,
-        by: event.by.slice(0, 500),
-        detail: capped(event.detail),
-        at: event.at,
-      }),
-    );
+    await guard("append to the incident history", async () => {
+      try {
+        await this.t.events.createEntity({
+          partitionKey: incidentId,
+          // An event with an id is inserted once; the history is read back in time order.
+          rowKey: event.id ? `id|${rowKeyOf(event.id)}` : `${event.at}|${randomUUID().slice(0, 8)}`,
+          type: event.type,
+          by: event.by.slice(0, 500),
+          detail: capped(event.detail),
+          at: event.at,
+        });
+      } catch (error) {
+        if (!(event.id && status(error) === 409)) throw error;
+      }
+    });
   }
 
   async listEvents(incidentId: string): Promise<IncidentEvent[]> {
@@ -258,7 +263,8 @@ export class TableIncidentStore implements IncidentStore {
       for await (const e of this.t.events.listEntities<IncidentEvent>({ queryOptions: { filter } })) {
         events.push({ at: e.at, type: e.type, by: e.by, detail: e.detail });
       }
-      return events;
+      // Stable: events of the same instant keep the order Table storage returns them in.
+      return events.sort((a, b) => a.at.localeCompare(b.at));
     });
   }
 

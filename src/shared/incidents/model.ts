@@ -59,6 +59,11 @@ export interface Incident {
 }
 
 export interface IncidentEvent {
+  /**
+   * Set on events written by steps that may run again (a redelivered message): the history keeps the
+   * first event of that id and ignores the rest.
+   */
+  id?: string;
   at: string;
   /** "opened", "alert", "acknowledged", "resolved", "auto-resolved", "notified", "escalated", "suppressed", ... */
   type: string;

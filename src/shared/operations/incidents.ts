@@ -212,13 +212,19 @@ async function applyAlert(
       }
       return current;
     });
-    if (resolvedNow)
-      await store.appendEvent(
-        incident.id,
-        event(now, "auto-resolved", "system", "every alert of the incident is resolved"),
-      );
     if (incident.status === "resolved") {
-      // Also on a redelivery: a release or email that failed the first time is finished now.
+      // Also on a redelivery: a history event, release or email that failed the first time is
+      // finished now (the event has an id, the email an outbox row).
+      if (incident.resolvedBy === AUTO_RESOLVED)
+        await store.appendEvent(incident.id, {
+          ...event(
+            new Date(incident.resolvedAt ?? now.toISOString()),
+            "auto-resolved",
+            "system",
+            "every alert of the incident is resolved",
+          ),
+          id: "auto-resolved",
+        });
       await store.releaseIncidentKey(dedupKey, incident.id);
       if (incident.resolvedBy === AUTO_RESOLVED && !incident.suppressedBy)
         await notify(deps, incident, "resolved", "resolved", incident.recipients);
@@ -276,10 +282,6 @@ async function applyAlert(
     if ((await store.createIncident(fresh)) === "created") {
       incident = fresh;
       opener = true;
-      await store.appendEvent(
-        fresh.id,
-        event(now, "opened", fresh.openedBy, `${alert.rule} fired (${alert.severity ?? "no severity"})`),
-      );
     } else {
       incident = await store.getIncident(claimed.incidentId);
       if (!incident)
@@ -306,14 +308,24 @@ async function applyAlert(
     }
   }
   if (!opener) return { incidentId: incident.id, outcome: "added to open incident" };
-  // Opening: every step below is idempotent (diagnostics check their blob, emails have an outbox row).
+  // Opening: every step below is idempotent (history events have ids, diagnostics check their blob,
+  // emails have an outbox row), so a redelivered opening finishes what a failed one left undone.
+  await store.appendEvent(incident.id, {
+    ...event(
+      new Date(incident.openedAt),
+      "opened",
+      incident.openedBy,
+      `${alert.rule} fired (${alert.severity ?? "no severity"})`,
+    ),
+    id: "opened",
+  });
   if (incident.diagnostics.status === "pending")
     await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
   if (incident.suppressedBy) {
-    await store.appendEvent(
-      incident.id,
-      event(now, "suppressed", "system", `maintenance window "${incident.suppressedBy}": nobody paged`),
-    );
+    await store.appendEvent(incident.id, {
+      ...event(now, "suppressed", "system", `maintenance window "${incident.suppressedBy}": nobody paged`),
+      id: "suppressed",
+    });
   } else {
     await page(deps, incident);
   }
@@ -361,10 +373,18 @@ async function openUnrecognized(
       escalation: null,
       diagnostics: { status: "not-applicable", blob: null, error: null },
     };
-    if ((await deps.store.createIncident(incident)) === "created") {
-      await deps.store.appendEvent(incident.id, event(now, "opened", "alert webhook", reason));
+    if ((await deps.store.createIncident(incident)) !== "created") {
+      incident = await deps.store.getIncident(claimed.incidentId);
+      if (!incident)
+        throw new OpsError("Conflict", `incident ${claimed.incidentId} vanished while opening`, {
+          retryable: true,
+        });
     }
   }
+  await deps.store.appendEvent(incident.id, {
+    ...event(new Date(incident.openedAt), "opened", incident.openedBy, reason),
+    id: "opened",
+  });
   // Idempotent: the outbox holds one email per incident and step.
   await notify(deps, incident, "unrecognized", "open", incident.recipients);
   return { incidentId: incident.id, outcome: "unrecognized payload reported" };
@@ -403,10 +423,10 @@ async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<vo
   const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
   const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
   await queueOnce(deps, record, { delayInSeconds: delay });
-  await deps.store.appendEvent(
-    incident.id,
-    event(deps.clock.now(), "notified", "system", `included in the digest for ${minute} UTC`),
-  );
+  await deps.store.appendEvent(incident.id, {
+    ...event(deps.clock.now(), "notified", "system", `included in the digest for ${minute} UTC`),
+    id: `digest-${minute}`,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,24 +462,25 @@ export async function runEscalationStep(deps: IncidentDeps, step: EscalationStep
   const nextAt = next ? new Date(now.getTime() + level.minutesToAcknowledge * 60_000).toISOString() : null;
   const label = `level ${step.level + 1} of ${policy.levels.length}${policy.repeat > 0 ? `, round ${step.round + 1} of ${policy.repeat + 1}` : ""}`;
   const kind: IncidentEmailKind = step.level === 0 && step.round === 0 ? "opened" : "escalated";
-  // Page and schedule first, record the step last: a step that fails half-way is retried whole. Its
-  // page is sent once (the outbox) and a second next-step message stops at the check above.
+  // Page, schedule and write the history first, record the step last: a step that fails half-way is
+  // retried whole. Its page is sent once (the outbox), its event written once (its id), and a second
+  // next-step message stops at the check above.
   const shown = { ...incident, escalation: { level: step.level, round: step.round, nextAt } };
   await notify(deps, shown, kind, `esc-${step.round}-${step.level}`, level.recipients, label);
   if (next)
     await deps.queue.send(queueNames.escalations, next, { delayInSeconds: level.minutesToAcknowledge * 60 });
+  if (step.level > 0 || step.round > 0) {
+    await deps.store.appendEvent(incident.id, {
+      ...event(now, "escalated", "escalation", `${label}: ${level.recipients.join(", ")}`),
+      id: `escalated-${step.round}-${step.level}`,
+    });
+  }
   const updated = await deps.store.updateIncident(incident.id, (current) => {
     if (current.status !== "open") return undefined;
     if (current.escalation && stepOrder(current.escalation) >= stepOrder(step)) return undefined;
     current.escalation = { level: step.level, round: step.round, nextAt };
     return current;
   });
-  if (step.level > 0 || step.round > 0) {
-    await deps.store.appendEvent(
-      incident.id,
-      event(now, "escalated", "escalation", `${label}: ${level.recipients.join(", ")}`),
-    );
-  }
   if (updated.status !== "open") return `paged ${label}; incident is now ${updated.status}`;
   return `notified ${label}`;
 }

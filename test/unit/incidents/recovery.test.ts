@@ -22,6 +22,7 @@ import {
   makeDeps,
   prodApi,
   recipients,
+  stagingWeb,
 } from "./support.ts";
 
 let deps: TestDeps;
@@ -100,6 +101,49 @@ describe("recovery: processing retried after a transient failure", () => {
     expect(next.outcome).toBe("opened");
     expect(next.incidentId).not.toBe(first);
     expect(deps.store.notificationsOf(next.incidentId!).map((n) => n.step)).toEqual(["open"]);
+  });
+});
+
+describe("recovery: the incident history after a retry", () => {
+  it("records the opening and the window's suppression once when a finished opening is processed again", async () => {
+    deps = makeDeps("2026-12-01T02:30:00Z");
+    // Everything of the opening is done, then marking the alert processed fails: the whole opening runs again.
+    deps.store.failOnce("markAlertProcessed");
+    const { firstError, incidentId } = await processWithRetry({ instance: "s1", target: stagingWeb });
+    expect(firstError).toBeDefined();
+
+    expect(deps.store.eventTypes(incidentId!)).toEqual(["opened", "suppressed"]);
+  });
+
+  it("records the opening when writing it failed once", async () => {
+    deps.store.failOnce("appendEvent");
+    const { firstError, incidentId } = await processWithRetry({ instance: "a1" });
+    expect(firstError).toBeDefined();
+
+    expect(deps.store.eventTypes(incidentId!)).toEqual(["opened", "notified"]);
+  });
+
+  it("records an auto-resolution when writing it failed once, and only once", async () => {
+    const id = await fire(deps, { instance: "a1" });
+    deps.store.failOnce("appendEvent");
+    const resolution = await processWithRetry({ instance: "a1", condition: "Resolved" });
+    expect(resolution.firstError).toBeDefined();
+    expect(resolution.incidentId).toBe(id);
+
+    expect(deps.store.eventTypes(id).filter((t) => t === "auto-resolved")).toHaveLength(1);
+  });
+
+  it("records an escalation step when writing it failed once, and only once", async () => {
+    const id = await fire(deps, { instance: "lat-1", rule: "api-latency", target: prodApi });
+    const [step] = deps.queue.drain<EscalationStep>(queueNames.escalations);
+    advance(deps, step!.delayInSeconds);
+
+    deps.store.failOnce("appendEvent");
+    await expect(runEscalationStep(deps, step!.message)).rejects.toThrow();
+    await runEscalationStep(deps, step!.message);
+    await runEscalationStep(deps, step!.message);
+
+    expect(deps.store.eventTypes(id).filter((t) => t === "escalated")).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,181 @@
+import { randomUUID } from "node:crypto";
+import { QueueClient } from "@azure/storage-queue";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalStack } from "../../local/stack.ts";
+import { type Services, createServices } from "../../src/shared/composition-root.ts";
+import type { Incident } from "../../src/shared/incidents/model.ts";
+import { silentLogger } from "../../src/shared/log.ts";
+import { queueNames } from "../../src/shared/ports/incident-store.ts";
+import { startTestStack } from "../support/stack.ts";
+
+/**
+ * The incident store and work queue adapters, built by the composition root as in production, on
+ * Azurite. Two sets of services stand for two instances of the app sharing one storage account.
+ */
+let stack: LocalStack;
+let one: Services;
+let two: Services;
+
+beforeAll(async () => {
+  stack = await startTestStack({ withHost: false });
+  one = createServices({ env: stack.settings, logger: silentLogger });
+  two = createServices({ env: stack.settings, logger: silentLogger });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+function incident(id: string): Incident {
+  return {
+    id,
+    dedupKey: `rule|${id}`,
+    source: "alert",
+    title: `rule on ${id}`,
+    description: null,
+    environment: "prod",
+    rule: "rule",
+    target: null,
+    priority: "medium",
+    status: "open",
+    suppressedBy: null,
+    openedAt: "2026-11-26T06:00:00.000Z",
+    openedBy: "alert (Platform)",
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    alertCount: 0,
+    activeAlerts: [],
+    appliedAlertKeys: [],
+    lastAlertAt: null,
+    link: null,
+    values: [],
+    isTest: false,
+    recipients: ["ops@phoenixvc.tech"],
+    escalationPolicy: null,
+    escalation: null,
+    diagnostics: { status: "not-applicable", blob: null, error: null },
+  };
+}
+
+describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
+  it("records a delivery once: the same key again answers that it exists", async () => {
+    const key = randomUUID().replace(/-/g, "").padEnd(64, "0");
+    const record = {
+      key,
+      receivedAt: "2026-11-26T06:00:00.000Z",
+      status: "received" as const,
+      alert: null,
+      unrecognized: { reason: "no known shape", fingerprint: "f" },
+      raw: '{"hello":"world"}',
+      incidentId: null,
+    };
+    expect(await one.incidents.store.insertAlert(record)).toBe("inserted");
+    expect(await two.incidents.store.insertAlert(record)).toBe("exists");
+    await one.incidents.store.markAlertProcessed(key, "INC-1");
+    expect(await two.incidents.store.getAlert(key)).toMatchObject({
+      status: "processed",
+      incidentId: "INC-1",
+      raw: '{"hello":"world"}',
+    });
+  });
+
+  it("lets exactly one of many concurrent instances claim an incident key", async () => {
+    const dedupKey = `rule|${randomUUID()}`;
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? one : two).incidents.store.claimIncidentKey(dedupKey, `INC-${i}`),
+      ),
+    );
+    expect(claims.filter((c) => c.created)).toHaveLength(1);
+    expect(new Set(claims.map((c) => c.incidentId)).size).toBe(1);
+  });
+
+  it("applies every one of many concurrent updates from two instances: an ETag conflict is retried, not lost", async () => {
+    const id = `INC-${randomUUID()}`;
+    expect(await one.incidents.store.createIncident(incident(id))).toBe("created");
+    expect(await two.incidents.store.createIncident(incident(id))).toBe("exists");
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        (i % 2 ? one : two).incidents.store.updateIncident(id, (current) => ({
+          ...current,
+          alertCount: current.alertCount + 1,
+          appliedAlertKeys: [...current.appliedAlertKeys, `k${i}`],
+        })),
+      ),
+    );
+    const stored = await one.incidents.store.getIncident(id);
+    expect(stored?.alertCount).toBe(16);
+    expect(new Set(stored?.appliedAlertKeys).size).toBe(16);
+  });
+
+  it("writes a history event that has an id once, and reads the history back in time order", async () => {
+    const id = `INC-${randomUUID()}`;
+    const store = one.incidents.store;
+    await store.appendEvent(id, {
+      at: "2026-11-26T06:00:02.000Z",
+      type: "notified",
+      by: "system",
+      detail: "b",
+    });
+    const opened = { id: "opened", at: "2026-11-26T06:00:01.000Z", type: "opened", by: "alert", detail: "a" };
+    await store.appendEvent(id, opened);
+    await two.incidents.store.appendEvent(id, { ...opened, at: "2026-11-26T06:00:09.000Z", detail: "again" });
+    await store.appendEvent(id, {
+      at: "2026-11-26T06:00:03.000Z",
+      type: "escalated",
+      by: "system",
+      detail: "c",
+    });
+
+    expect((await store.listEvents(id)).map((e) => [e.type, e.detail])).toEqual([
+      ["opened", "a"],
+      ["notified", "b"],
+      ["escalated", "c"],
+    ]);
+  });
+
+  it("counts emails against the per-minute limit across instances and says when to try again", async () => {
+    const now = new Date("2031-01-01T10:00:30.000Z");
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        (i % 2 ? one : two).incidents.store.takeEmailAllowance(now, 3, 100),
+      ),
+    );
+    expect(answers.filter((a) => a.allowed)).toHaveLength(3);
+    const refused = answers.find((a) => !a.allowed);
+    expect(refused).toMatchObject({ allowed: false });
+    expect(refused && !refused.allowed && refused.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it("keeps a payload too large for a queue message as a blob and reads it back", async () => {
+    const key = randomUUID().replace(/-/g, "").padEnd(64, "1");
+    const raw = JSON.stringify({ description: "x".repeat(70_000) });
+    const blob = await one.incidents.store.savePayload(key, raw);
+    expect(await two.incidents.store.readPayload(blob)).toBe(raw);
+    expect(await two.incidents.store.readPayload(`payloads/${"0".repeat(64)}.json`)).toBeUndefined();
+  });
+});
+
+describe("StorageWorkQueue (Queue storage on Azurite)", () => {
+  it("queues base64-encoded JSON, as the Functions host's queue trigger decodes it", async () => {
+    await one.incidents.queue.send(queueNames.diagnostics, { incidentId: "INC-base64" });
+    const queue = new QueueClient(stack.azurite.connectionString, queueNames.diagnostics);
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
+    const texts = receivedMessageItems.map((m) => Buffer.from(m.messageText, "base64").toString("utf8"));
+    expect(texts.map((t) => JSON.parse(t) as unknown)).toContainEqual({ incidentId: "INC-base64" });
+  });
+
+  it("keeps a delayed message invisible until its time", async () => {
+    await one.incidents.queue.send(
+      queueNames.escalations,
+      { incidentId: "INC-later", level: 1, round: 0 },
+      {
+        delayInSeconds: 600,
+      },
+    );
+    const queue = new QueueClient(stack.azurite.connectionString, queueNames.escalations);
+    expect((await queue.getProperties()).approximateMessagesCount).toBe(1);
+    expect((await queue.peekMessages({ numberOfMessages: 32 })).peekedMessageItems).toEqual([]);
+  });
+});
