@@ -148,6 +148,19 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
     expect(refused && !refused.allowed && refused.retryAfterSeconds).toBeGreaterThan(0);
   });
 
+  it("counts each incident's opening once per minute, across instances", async () => {
+    const minute = "2031-01-01T10:01";
+    const places = await Promise.all(
+      ["INC-a", "INC-b", "INC-c"].map((id, i) =>
+        (i % 2 ? one : two).incidents.store.countOpening(minute, id),
+      ),
+    );
+    expect([...places].sort()).toEqual([1, 2, 3]);
+    // A redelivered opening answers the place it was given.
+    expect(await one.incidents.store.countOpening(minute, "INC-b")).toBe(places[1]);
+    expect(await two.incidents.store.countOpening(minute, "INC-d")).toBe(4);
+  });
+
   it("keeps a payload too large for a queue message as a blob and reads it back", async () => {
     const key = randomUUID().replace(/-/g, "").padEnd(64, "1");
     const raw = JSON.stringify({ description: "x".repeat(70_000) });

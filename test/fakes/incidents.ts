@@ -31,8 +31,8 @@ export class MemoryIncidentStore implements IncidentStore {
   readonly notifications = new Map<string, NotificationRecord>();
   /** Email counts per hour ("2026-11-26T06") with each minute's count ("00".."59"), as the limits table. */
   readonly emailCounts = new Map<string, { count: number; minutes: Record<string, number> }>();
-  /** Incident openings per minute ("2026-11-26T06:00"). */
-  readonly openings = new Map<string, number>();
+  /** Incidents opened per minute ("2026-11-26T06:00"), in order. */
+  readonly openings = new Map<string, string[]>();
   readonly diagnostics = new Map<string, string>();
   /** Blob name ("payloads/<key>.json") → a payload too large for a queue message. */
   readonly payloads = new Map<string, string>();
@@ -239,11 +239,13 @@ export class MemoryIncidentStore implements IncidentStore {
     return { allowed: true };
   }
 
-  async countOpening(minute: string): Promise<number> {
+  async countOpening(minute: string, incidentId: string): Promise<number> {
     this.maybeFail("countOpening");
-    const count = (this.openings.get(minute) ?? 0) + 1;
-    this.openings.set(minute, count);
-    return count;
+    const ids = this.openings.get(minute) ?? [];
+    const place = ids.indexOf(incidentId);
+    if (place >= 0) return place + 1;
+    this.openings.set(minute, [...ids, incidentId]);
+    return ids.length + 1;
   }
 
   // --- payloads -------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ export interface IncidentTables {
 /** A table property holds at most 64 KiB (32 K UTF-16 characters). */
 const MAX_PROPERTY_CHARS = 30_000;
 const MAX_CONFLICT_RETRIES = 20;
+/** Incident ids remembered per minute of openings: about 25 characters each, well within a property. */
+const MAX_TRACKED_OPENINGS = 1000;
 
 interface DocEntity {
   partitionKey: string;
@@ -358,26 +360,31 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async countOpening(minute: string): Promise<number> {
+  async countOpening(minute: string, incidentId: string): Promise<number> {
     await this.ensure();
     return guard("count incident openings", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const entity = await getOrUndefined<{ count: number; etag: string }>(
+        const entity = await getOrUndefined<{ count: number; ids?: string; etag: string }>(
           this.t.limits,
           "openings",
           minute,
         );
+        const ids = entity?.ids ? (JSON.parse(entity.ids) as string[]) : [];
+        const place = ids.indexOf(incidentId);
+        if (place >= 0) return place + 1;
+        const count = (entity?.count ?? 0) + 1;
+        // The first openings of a minute are remembered by id, so that a redelivered opening keeps its
+        // place; past that, only the count grows (a digest threshold is far below the cap).
+        const row = {
+          partitionKey: "openings",
+          rowKey: minute,
+          count,
+          ids: JSON.stringify(ids.length < MAX_TRACKED_OPENINGS ? [...ids, incidentId] : ids),
+        };
         try {
-          if (entity) {
-            await this.t.limits.updateEntity(
-              { partitionKey: "openings", rowKey: minute, count: entity.count + 1 },
-              "Replace",
-              { etag: entity.etag },
-            );
-            return entity.count + 1;
-          }
-          await this.t.limits.createEntity({ partitionKey: "openings", rowKey: minute, count: 1 });
-          return 1;
+          if (entity) await this.t.limits.updateEntity(row, "Replace", { etag: entity.etag });
+          else await this.t.limits.createEntity(row);
+          return count;
         } catch (error) {
           if (status(error) !== 412 && status(error) !== 409) throw error;
         }

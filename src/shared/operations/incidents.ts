@@ -402,7 +402,7 @@ async function page(deps: IncidentDeps, incident: Incident): Promise<void> {
 /** The opening email, or a place in the minute's digest when many incidents open at once. */
 async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<void> {
   const minute = incident.openedAt.slice(0, 16);
-  const openings = await deps.store.countOpening(minute);
+  const openings = await deps.store.countOpening(minute, incident.id);
   const threshold = deps.policy.incidents.digestThreshold;
   if (openings <= threshold) {
     await notify(deps, incident, "opened", "open", incident.recipients);

@@ -43,8 +43,11 @@ export interface IncidentStore {
     perMinute: number,
     perHour: number,
   ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }>;
-  /** Counts an incident opening in the given minute and answers the count so far. */
-  countOpening(minute: string): Promise<number>;
+  /**
+   * Counts an incident opening in the given minute and answers its place among that minute's
+   * openings. Counting the same incident again (a redelivered opening) answers the same place.
+   */
+  countOpening(minute: string, incidentId: string): Promise<number>;
 
   /** A payload too large for a queue message, kept as a blob until it is processed. */
   savePayload(key: string, raw: string): Promise<string>;

@@ -90,6 +90,18 @@ describe("recovery: processing retried after a transient failure", () => {
     expect(deps.store.notificationsOf(incidentId!)).toHaveLength(1);
   });
 
+  it("keeps a retried opening's place among the minute's openings, so it is not pushed into the digest", async () => {
+    // The digest threshold is 3: the third opening of the minute still gets its own email.
+    await fire(deps, { instance: "a1", rule: "r1" });
+    await fire(deps, { instance: "a2", rule: "r2" });
+    deps.store.failOnce("insertNotification");
+    const third = await processWithRetry({ instance: "a3", rule: "r3" });
+    expect(third.firstError).toBeDefined();
+
+    expect(deps.store.notificationsOf(third.incidentId!).map((n) => n.step)).toEqual(["open"]);
+    expect(deps.store.openings.get("2026-11-26T06:00")).toHaveLength(3);
+  });
+
   it("frees the key of an auto-resolved incident when releasing it failed once, so the next fire pages", async () => {
     const first = await fire(deps, { instance: "a1" });
     deps.store.failOnce("releaseIncidentKey");
