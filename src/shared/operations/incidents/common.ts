@@ -1,0 +1,50 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { OpsPolicy } from "../../config/policy.ts";
+import { type IncidentEvent } from "../../incidents/model.ts";
+import type { Logger } from "../../log.ts";
+import { type IncidentStore, type WorkQueue } from "../../ports/incident-store.ts";
+import type { Clock, EmailSender } from "../../ports/index.ts";
+import { type AlertIntake } from "../alert-intake.ts";
+
+export interface IncidentDeps {
+  policy: OpsPolicy;
+  store: IncidentStore;
+  queue: WorkQueue;
+  /** Where the webhook records deliveries: the alerts queue, a batch per moment. */
+  intake: AlertIntake;
+  email: EmailSender;
+  clock: Clock;
+  logger: Logger;
+  /** Public base URL of the app, for links in emails; null when unknown. */
+  apiBaseUrl: string | null;
+}
+
+/** Who did something: an operator's name from their token, or "alert"/"escalation"/"system". */
+export type Actor = string;
+
+export const MAX_TRACKED = 500;
+export const AUTO_RESOLVED = "auto: all alerts resolved";
+
+export function newIncidentId(now: Date): string {
+  return `INC-${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(4).toString("hex")}`;
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+export function stepOrder(step: { level: number; round: number }): number {
+  return step.round * 1000 + step.level;
+}
+
+export function event(at: Date, type: string, by: string, detail: string): IncidentEvent {
+  return { at: at.toISOString(), type, by, detail };
+}
+
+export function lastSegment(id: string): string {
+  return id.split("/").filter(Boolean).pop() ?? id;
+}
+
+export function isSite(id: string | undefined): boolean {
+  return id !== undefined && /\/providers\/microsoft\.web\/sites\/[^/]+$/i.test(id);
+}

@@ -1,0 +1,131 @@
+import { OpsError } from "../../errors.ts";
+import { type Incident, type IncidentEvent, type Priority } from "../../incidents/model.ts";
+import { type Actor, type IncidentDeps, event, newIncidentId } from "./common.ts";
+import { notify } from "./notifications.ts";
+
+/*
+ * Operators: acknowledge, resolve and open incidents by hand, and read them with their history.
+ */
+
+export async function acknowledgeIncident(
+  deps: IncidentDeps,
+  id: string,
+  by: Actor,
+  note?: string,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const incident = await deps.store.updateIncident(id, (current) => {
+    if (current.status !== "open") {
+      throw new OpsError(
+        "Conflict",
+        `incident ${id} is ${current.status}; only an open incident can be acknowledged`,
+      );
+    }
+    current.status = "acknowledged";
+    current.acknowledgedAt = now.toISOString();
+    current.acknowledgedBy = by;
+    if (current.escalation) current.escalation = { ...current.escalation, nextAt: null };
+    return current;
+  });
+  await deps.store.appendEvent(id, event(now, "acknowledged", by, note ?? "escalation stopped"));
+  return incident;
+}
+
+export async function resolveIncident(
+  deps: IncidentDeps,
+  id: string,
+  by: Actor,
+  note?: string,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const current = await deps.store.getIncident(id);
+  if (!current) throw new OpsError("NotFound", `no incident ${id}`);
+  if (current.status === "resolved") {
+    // Finish a release that failed before, then say it is done already.
+    await deps.store.releaseIncidentKey(current.dedupKey, current.id);
+    throw new OpsError("Conflict", `incident ${id} is already resolved`);
+  }
+  const incident = await deps.store.updateIncident(id, (latest) => {
+    if (latest.status === "resolved") throw new OpsError("Conflict", `incident ${id} is already resolved`);
+    latest.status = "resolved";
+    latest.resolvedAt = now.toISOString();
+    latest.resolvedBy = by;
+    if (latest.escalation) latest.escalation = { ...latest.escalation, nextAt: null };
+    return latest;
+  });
+  await deps.store.releaseIncidentKey(incident.dedupKey, incident.id);
+  await deps.store.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));
+  return incident;
+}
+
+export interface ManualIncidentRequest {
+  priority: Priority;
+  title: string;
+  description?: string;
+  environment?: string;
+  notifyTeam: boolean;
+}
+
+/** The guide's `incident-response.sh --severity high --notify-team true`. */
+export async function openManualIncident(
+  deps: IncidentDeps,
+  request: ManualIncidentRequest,
+  by: Actor,
+): Promise<Incident> {
+  const now = deps.clock.now();
+  const env = request.environment ? deps.policy.environments[request.environment] : undefined;
+  if (request.environment && !env) {
+    throw new OpsError("BadRequest", `unknown environment "${request.environment}"`, {
+      details: { field: "environment" },
+    });
+  }
+  const id = newIncidentId(now);
+  const incident: Incident = {
+    id,
+    dedupKey: `manual|${id}`,
+    source: "manual",
+    title: request.title,
+    description: request.description ?? null,
+    environment: request.environment ?? null,
+    rule: "manual",
+    target: null,
+    priority: request.priority,
+    status: "open",
+    suppressedBy: null,
+    openedAt: now.toISOString(),
+    openedBy: by,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    alertCount: 0,
+    activeAlerts: [],
+    appliedAlertKeys: [],
+    lastAlertAt: null,
+    link: null,
+    values: [],
+    isTest: false,
+    recipients: env?.recipients ?? deps.policy.incidents.defaultRecipients,
+    escalationPolicy: null,
+    escalation: null,
+    diagnostics: { status: "not-applicable", blob: null, error: null },
+  };
+  await deps.store.claimIncidentKey(incident.dedupKey, id);
+  await deps.store.createIncident(incident);
+  await deps.store.appendEvent(
+    id,
+    event(now, "opened", by, `incident response activated (${request.priority})`),
+  );
+  if (request.notifyTeam) await notify(deps, incident, "opened", "open", incident.recipients);
+  return incident;
+}
+
+export async function getIncidentWithHistory(
+  deps: IncidentDeps,
+  id: string,
+): Promise<{ incident: Incident; history: IncidentEvent[] }> {
+  const incident = await deps.store.getIncident(id);
+  if (!incident) throw new OpsError("NotFound", `no incident ${id}`);
+  const history = (await deps.store.listEvents(id)).sort((a, b) => a.at.localeCompare(b.at));
+  return { incident, history };
+}
