@@ -59,7 +59,8 @@ export function readAlertQueueMessage(body: unknown): {
 
 /** Records deliveries durably; resolves once the delivery cannot be lost. */
 export interface AlertIntake {
-  record(message: AlertMessage): Promise<void>;
+  /** `bytes`: the message's alertMessageBytes, when the caller has measured it already. */
+  record(message: AlertMessage, bytes?: number): Promise<void>;
 }
 
 interface Pending {
@@ -95,8 +96,9 @@ export class BatchingAlertIntake implements AlertIntake {
     },
   ) {}
 
-  record(message: AlertMessage): Promise<void> {
-    const bytes = alertMessageBytes(message) + 1;
+  record(message: AlertMessage, measured = alertMessageBytes(message)): Promise<void> {
+    // One more for the comma that separates it from the delivery before it.
+    const bytes = measured + 1;
     const maxBytes = this.options.maxBytes ?? MAX_BATCH_JSON_BYTES;
     const maxAlerts = this.options.maxAlerts ?? MAX_BATCH_ALERTS;
     let pending = this.#pending;

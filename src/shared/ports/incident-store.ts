@@ -31,6 +31,7 @@ export interface IncidentStore {
   listIncidentsOpenedBetween(from: string, to: string): Promise<Incident[]>;
 
   appendEvent(incidentId: string, event: IncidentEvent): Promise<void>;
+  /** The incident's history, oldest first. */
   listEvents(incidentId: string): Promise<IncidentEvent[]>;
 
   insertNotification(record: NotificationRecord): Promise<"inserted" | "exists">;

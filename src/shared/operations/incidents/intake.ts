@@ -38,11 +38,9 @@ export type { AlertBatch, AlertMessage } from "../alert-intake.ts";
 export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
   const { key, result } = alertKeyOf(payload);
   const inline: AlertMessage = { key, raw };
-  const message: AlertMessage =
-    alertMessageBytes(inline) <= MAX_INLINE_MESSAGE_BYTES
-      ? inline
-      : { key, blob: await deps.store.savePayload(key, raw) };
-  await deps.intake.record(message);
+  const inlineBytes = alertMessageBytes(inline);
+  if (inlineBytes <= MAX_INLINE_MESSAGE_BYTES) await deps.intake.record(inline, inlineBytes);
+  else await deps.intake.record({ key, blob: await deps.store.savePayload(key, raw) });
   return {
     key,
     recognized: result.kind === "alert",

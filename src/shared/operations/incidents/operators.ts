@@ -126,6 +126,6 @@ export async function getIncidentWithHistory(
 ): Promise<{ incident: Incident; history: IncidentEvent[] }> {
   const incident = await deps.store.getIncident(id);
   if (!incident) throw new OpsError("NotFound", `no incident ${id}`);
-  const history = (await deps.store.listEvents(id)).sort((a, b) => a.at.localeCompare(b.at));
+  const history = await deps.store.listEvents(id);
   return { incident, history };
 }
