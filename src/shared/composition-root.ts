@@ -19,7 +19,7 @@ import { TableIncidentStore } from "./adapters/table-incident-store.ts";
 import { TableRunStore } from "./adapters/table-run-store.ts";
 import { EntraTokenValidator } from "./auth/entra-token.ts";
 import type { DiagnosticsDeps } from "./operations/diagnostics.ts";
-import { BatchingAlertIntake } from "./operations/alert-intake.ts";
+import { BatchingAlertIntake } from "./operations/incidents/alert-intake.ts";
 import type { IncidentDeps } from "./operations/incidents.ts";
 import { type QueueName, type IncidentStore, queueNames } from "./ports/incident-store.ts";
 import { z } from "zod";

@@ -7,7 +7,7 @@ import {
   MAX_BATCH_ALERTS,
   alertMessageBytes,
   readAlertQueueMessage,
-} from "../../../src/shared/operations/alert-intake.ts";
+} from "../../../src/shared/operations/incidents/alert-intake.ts";
 import {
   MAX_INLINE_MESSAGE_BYTES,
   processAlertBatch,

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { alertMessageBytes } from "../../../src/shared/operations/alert-intake.ts";
+import { alertMessageBytes } from "../../../src/shared/operations/incidents/alert-intake.ts";
 import {
   type AlertMessage,
   MAX_INLINE_MESSAGE_BYTES,

@@ -12,7 +12,7 @@ import {
   processAlert,
   receiveAlert,
 } from "../../../src/shared/operations/incidents.ts";
-import { BatchingAlertIntake } from "../../../src/shared/operations/alert-intake.ts";
+import { BatchingAlertIntake } from "../../../src/shared/operations/incidents/alert-intake.ts";
 import { queueNames } from "../../../src/shared/ports/incident-store.ts";
 import { FakeEmail, FixedClock, MemoryIncidentStore, MemoryWorkQueue } from "../../fakes/incidents.ts";
 

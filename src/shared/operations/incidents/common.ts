@@ -4,7 +4,7 @@ import { type IncidentEvent } from "../../incidents/model.ts";
 import type { Logger } from "../../log.ts";
 import { type IncidentStore, type WorkQueue } from "../../ports/incident-store.ts";
 import type { Clock, EmailSender } from "../../ports/index.ts";
-import { type AlertIntake } from "../alert-intake.ts";
+import { type AlertIntake } from "./alert-intake.ts";
 
 export interface IncidentDeps {
   policy: OpsPolicy;

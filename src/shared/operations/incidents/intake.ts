@@ -1,5 +1,5 @@
 import { normalizeAlert } from "../../alerts/normalize.ts";
-import { type AlertMessage, MAX_BATCH_JSON_BYTES, alertMessageBytes } from "../alert-intake.ts";
+import { type AlertMessage, MAX_BATCH_JSON_BYTES, alertMessageBytes } from "./alert-intake.ts";
 import { type IncidentDeps, sha256 } from "./common.ts";
 
 /*
@@ -27,14 +27,14 @@ export function alertKeyOf(payload: unknown): { key: string; result: ReturnType<
   return { key, result };
 }
 
+export type { AlertBatch, AlertMessage } from "./alert-intake.ts";
+
 /**
  * Records one delivery of the action group webhook: the payload goes on the alerts queue (a durable
  * write: once it is there, the alert cannot be lost), batched with the deliveries arriving at the same
  * moment. Duplicates are sorted out by the processor, on the key of alert id and condition, so a
  * retried delivery costs the webhook no extra read.
  */
-export type { AlertBatch, AlertMessage } from "../alert-intake.ts";
-
 export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: string): Promise<IntakeResult> {
   const { key, result } = alertKeyOf(payload);
   const inline: AlertMessage = { key, raw };

@@ -4,7 +4,7 @@ import { activeWindow } from "../../incidents/maintenance.ts";
 import { type AlertRecord, type Incident, priorityOf } from "../../incidents/model.ts";
 import { dedupKeyOf, routeAlert } from "../../incidents/routing.ts";
 import { queueNames } from "../../ports/incident-store.ts";
-import { type AlertMessage, readAlertQueueMessage } from "../alert-intake.ts";
+import { type AlertMessage, readAlertQueueMessage } from "./alert-intake.ts";
 import {
   AUTO_RESOLVED,
   type IncidentDeps,

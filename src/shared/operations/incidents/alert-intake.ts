@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type QueueName, type WorkQueue, queueNames } from "../ports/incident-store.ts";
+import { type WorkQueue, queueNames } from "../../ports/incident-store.ts";
 
 /** One delivery of the webhook, as it travels to the processor: the payload inline or as a blob name. */
 export interface AlertMessage {
@@ -90,7 +90,6 @@ export class BatchingAlertIntake implements AlertIntake {
        * on the next turn of the event loop.
        */
       windowMs: number;
-      queueName?: QueueName;
       maxBytes?: number;
       maxAlerts?: number;
     },
@@ -127,7 +126,7 @@ export class BatchingAlertIntake implements AlertIntake {
     batch.alerts = [];
     batch.settle = [];
     const message: AlertBatch = { alerts };
-    this.queue.send(this.options.queueName ?? queueNames.alerts, message).then(
+    this.queue.send(queueNames.alerts, message).then(
       () => settle.forEach((s) => s.resolve()),
       (error: unknown) => settle.forEach((s) => s.reject(error)),
     );
