@@ -303,7 +303,8 @@ describe("escalation", () => {
       second: (await emailsTo("second-line@phoenixvc.tech")).length,
     };
     await postAlert(stack, metricAlert({ rule: "api-on-call", alertId: randomUUID(), target: demo.api }));
-    const incident = await incidentFor("api-on-call", (i) => i.status === "open");
+    // The incident is written first and its first escalation step recorded a moment later: wait for both.
+    const incident = await incidentFor("api-on-call", (i) => i.status === "open" && i.escalation !== null);
     expect(incident.escalation).toMatchObject({ level: 0, round: 0 });
     expect(incident.escalation?.nextAt).not.toBeNull();
     await eventually(
