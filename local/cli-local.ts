@@ -1,7 +1,8 @@
 /**
- * The CLI's local mode, for a checkout with no Azure settings: runs `dist/cli.cjs` against the local
- * estate, the running one (`npm start` leaves .local/stack.json) or one started for this command.
- * The CLI itself is the same build that runs against Azure; only its settings differ.
+ * The CLI's local mode, for a checkout with no settings naming an app: runs `dist/cli.cjs` against the
+ * local stack, the running one (`npm start` leaves .local/stack.json) or one started for this command.
+ * The CLI itself is the same build that runs against Azure; only its settings differ. bin/phoenix-ops.js
+ * calls this only once the command line has been parsed and a command needs the app.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -51,12 +52,9 @@ if (!existsSync(cli)) {
   if (built.status !== 0) process.exit(3);
 }
 
-const wantsHelp = args.length === 0 || args.includes("--help") || args.includes("-h");
 const running = runningStack();
 let code: number;
-if (wantsHelp) {
-  code = await runCli({});
-} else if (running) {
+if (running) {
   process.stderr.write("Using the local estate of the running `npm start`.\n");
   code = await runCli({
     ...running.settings,
@@ -74,11 +72,10 @@ if (wantsHelp) {
   process.stderr.write(
     `No Azure settings: starting a local estate (scenario ${requested}) for this command.\n`,
   );
-  // Incident commands talk to the app's HTTP API, so they need the Functions host too.
-  const withHost = ["incidents", "incident-response"].includes(args[0] ?? "");
+  // Every command calls the app's HTTP API, so the stack includes the Functions host.
   const stack = await startLocalStack({
     scenario: requested as ScenarioName,
-    withHost,
+    withHost: true,
     hostPort: 0,
     enableTimers: false,
     workDir: join(root, ".local"),
@@ -86,7 +83,7 @@ if (wantsHelp) {
   try {
     code = await runCli({
       ...stack.settings,
-      ...(stack.hostUrl ? { PHOENIX_API_URL: stack.hostUrl } : {}),
+      PHOENIX_API_URL: stack.hostUrl ?? "",
       NODE_EXTRA_CA_CERTS: tls.certPath,
     });
   } finally {

@@ -5,6 +5,8 @@
 import { type BuildOptions, build } from "esbuild";
 import { readFile } from "node:fs/promises";
 
+const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
+
 const common: BuildOptions = {
   bundle: true,
   platform: "node",
@@ -19,7 +21,7 @@ const common: BuildOptions = {
   minifyWhitespace: true,
   minifySyntax: true,
   keepNames: true,
-  define: { "import.meta.url": "importMetaUrl" },
+  define: { "import.meta.url": "importMetaUrl", PHOENIX_OPS_VERSION: JSON.stringify(version) },
   inject: ["scripts/cjs-import-meta.js"],
 };
 

@@ -1,8 +1,9 @@
 /**
- * The Functions app: importing each trigger module registers it with the host (v4 programming model).
+ * The Functions app: every declared procedure's triggers, registered with the host (v4 programming
+ * model) from the registry.
  */
-import "./functions/health-checks-http.ts";
-import "./functions/health-check-timer.ts";
-import "./functions/alerts-webhook.ts";
-import "./functions/incident-queues.ts";
-import "./functions/incidents-http.ts";
+import { registerProcedures } from "./functions/register.ts";
+import { getRuntime } from "./shared/composition/runtime.ts";
+import { procedures } from "./shared/procedures/registry.ts";
+
+registerProcedures(procedures, getRuntime);

@@ -10,6 +10,8 @@ export type OpsErrorCode =
   | "Conflict"
   | "Unauthorized"
   | "Forbidden"
+  | "PayloadTooLarge"
+  | "UnsupportedMediaType"
   | "Throttled"
   | "AzureUnavailable"
   | "AzureRequestFailed"

@@ -1,6 +1,8 @@
 /**
- * Structured logging: a fixed message and a metadata object, one JSON line per event. Secrets never
- * reach a log: keys that look like credentials are masked before anything is written.
+ * Structured logging: a fixed message and a metadata object. Secrets never reach a log: fields named
+ * like credentials (exact names, any case) and values that look like credentials (JWTs, storage keys,
+ * SAS signatures, bearer headers) are masked before anything is written. Matching exact names, not
+ * substrings, keeps facts such as an alert `key` or a `signal` readable.
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -11,34 +13,73 @@ export interface Logger {
   error(message: string, meta?: Record<string, unknown>): void;
 }
 
-export type LogSink = (level: LogLevel, line: string) => void;
+export type LogSink = (level: LogLevel, message: string, meta: Record<string, unknown>) => void;
 
-const secretKey = /(secret|password|token|key|signature|sig|connectionstring|authorization|credential)/i;
+const secretFields = new Set(
+  [
+    "secret",
+    "clientSecret",
+    "password",
+    "token",
+    "accessToken",
+    "refreshToken",
+    "idToken",
+    "authorization",
+    "cookie",
+    "connectionString",
+    "accountKey",
+    "sharedKey",
+    "apiKey",
+    "sasToken",
+    "sig",
+    "signature",
+    "credential",
+    "credentials",
+    "identityHeader",
+    "x-identity-header",
+    "x-functions-key",
+    "AzureWebJobsStorage",
+  ].map((k) => k.toLowerCase()),
+);
+
+const secretValues = [
+  // A JWT: three base64url parts, the first a JSON header ("eyJ").
+  /eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/,
+  /AccountKey=/i,
+  /SharedAccessSignature=/i,
+  /[?&]sig=/i,
+  // A function key in a URL.
+  /[?&]code=/i,
+  /^Bearer\s/i,
+];
+
+export function isSecretField(name: string): boolean {
+  return secretFields.has(name.toLowerCase());
+}
+
+export function looksSecret(value: string): boolean {
+  return secretValues.some((pattern) => pattern.test(value));
+}
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return "[…]";
+  if (typeof value === "string") return looksSecret(value) ? "[redacted]" : value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = secretKey.test(k) && typeof v === "string" ? "[redacted]" : redact(v, depth + 1);
+      out[k] = isSecretField(k) && v !== null && v !== undefined ? "[redacted]" : redact(v, depth + 1);
     }
     return out;
   }
   return value;
 }
 
+/** A logger over a sink, with `base` facts (invocation id, function name) on every entry. */
 export function createLogger(sink: LogSink, base: Record<string, unknown> = {}): Logger {
   const write = (level: LogLevel, message: string, meta?: Record<string, unknown>): void => {
-    const record = {
-      time: new Date().toISOString(),
-      level,
-      message,
-      ...base,
-      ...(meta ? (redact(meta) as object) : {}),
-    };
-    sink(level, JSON.stringify(record));
+    sink(level, message, { ...base, ...(meta ? (redact(meta) as Record<string, unknown>) : {}) });
   };
   return {
     debug: (m, meta) => write("debug", m, meta),
@@ -48,9 +89,9 @@ export function createLogger(sink: LogSink, base: Record<string, unknown> = {}):
   };
 }
 
-/** Writes to stderr so that a command's stdout stays clean for its output (tables, JSON). */
-export const stderrSink: LogSink = (_level, line) => {
-  process.stderr.write(`${line}\n`);
+/** One JSON line per entry on stderr, so that a command's stdout stays clean for its output. */
+export const stderrSink: LogSink = (level, message, meta) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...meta })}\n`);
 };
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -2,16 +2,14 @@ import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
 import { FetchHealthProbe } from "../../src/shared/adapters/http-probe.ts";
-import { type Services, createServices } from "../../src/shared/composition-root.ts";
+import { type Runtime, createRuntime } from "../../src/shared/composition/runtime.ts";
 import { isOpsError } from "../../src/shared/errors.ts";
-import type { HealthReport } from "../../src/shared/health/report.ts";
-import { silentLogger } from "../../src/shared/log.ts";
-import { databaseMetrics, siteMetrics } from "../../src/shared/health/signals.ts";
+import { databaseMetrics, siteMetrics } from "../../src/shared/operations/health-check/signals.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /** The adapters, built by the composition root exactly as in production, against the local estate. */
 let stack: LocalStack;
-let services: Services;
+let services: Runtime;
 const sub = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
 const rg = `/subscriptions/${sub}/resourceGroups/rg-phoenix-prod/providers`;
 const web = `${rg}/Microsoft.Web/sites/phoenix-web-prod`;
@@ -23,7 +21,7 @@ beforeAll(async () => {
   // The platform's managed-identity contract: the credential reads these from the process environment.
   process.env.IDENTITY_ENDPOINT = stack.settings.IDENTITY_ENDPOINT;
   process.env.IDENTITY_HEADER = stack.settings.IDENTITY_HEADER;
-  services = createServices({ env: stack.settings, logger: silentLogger });
+  services = createRuntime({ env: stack.settings });
 });
 afterAll(async () => {
   await stack?.close();
@@ -40,7 +38,7 @@ function calls(route: string): number {
 
 describe("ArmInventory (Resource Manager through @azure/arm-appservice and @azure/arm-sql)", () => {
   it("reads the state of sites and databases", async () => {
-    const states = await services.healthCheck.inventory.getStates([web, apiSite, db]);
+    const states = await services.ports.inventory.getStates([web, apiSite, db]);
     expect(states.get(web)).toMatchObject({ exists: true, state: "Running" });
     expect(states.get(apiSite)).toMatchObject({ exists: true, state: "Running" });
     expect(states.get(db)).toMatchObject({ exists: true, state: "Online" });
@@ -50,7 +48,7 @@ describe("ArmInventory (Resource Manager through @azure/arm-appservice and @azur
     const ghost = `${rg}/Microsoft.Web/sites/nobody-home`;
     const elsewhere = `/subscriptions/${sub}/resourceGroups/rg-gone/providers/Microsoft.Web/sites/x`;
     stack.estate.setScenario("resource-missing");
-    const states = await services.healthCheck.inventory.getStates([ghost, elsewhere, db]);
+    const states = await services.ports.inventory.getStates([ghost, elsewhere, db]);
     expect(states.get(ghost)).toEqual({ resourceId: ghost, exists: false });
     expect(states.get(elsewhere)).toEqual({ resourceId: elsewhere, exists: false });
     expect(states.get(db)).toEqual({ resourceId: db, exists: false });
@@ -62,7 +60,7 @@ describe("ArmInventory (Resource Manager through @azure/arm-appservice and @azur
       (c) => c.resourceId,
     );
     stack.estate.resetStats();
-    const states = await services.healthCheck.inventory.getStates(ids);
+    const states = await services.ports.inventory.getStates(ids);
     expect([...states.values()].every((s) => s.exists)).toBe(true);
     expect(stack.estate.stats().calls).toBe(3); // 250 sites, pages of 100
   });
@@ -73,7 +71,7 @@ describe("MonitorMetricsReader (metrics:getBatch through @azure/monitor-query-me
   const start = new Date(end.getTime() - 15 * 60_000);
 
   it("returns every requested metric's datapoints, keyed by metric name", async () => {
-    const result = await services.healthCheck.metrics.query({
+    const result = await services.ports.metrics.query({
       resourceIds: [db],
       namespace: databaseMetrics.namespace,
       metricNames: databaseMetrics.names,
@@ -94,7 +92,7 @@ describe("MonitorMetricsReader (metrics:getBatch through @azure/monitor-query-me
       (c) => c.resourceId,
     );
     stack.estate.resetStats();
-    const result = await services.healthCheck.metrics.query(
+    const result = await services.ports.metrics.query(
       {
         resourceIds: ids,
         namespace: siteMetrics.namespace,
@@ -113,7 +111,7 @@ describe("MonitorMetricsReader (metrics:getBatch through @azure/monitor-query-me
 
   it("marks a resource Azure Monitor does not know as unreadable", async () => {
     stack.estate.setScenario("resource-missing");
-    const result = await services.healthCheck.metrics.query({
+    const result = await services.ports.metrics.query({
       resourceIds: [db],
       namespace: databaseMetrics.namespace,
       metricNames: databaseMetrics.names,
@@ -128,7 +126,7 @@ describe("MonitorMetricsReader (metrics:getBatch through @azure/monitor-query-me
 
   it("retries a throttled batch, honouring Retry-After", async () => {
     stack.estate.addFault({ pathPattern: "metrics:getBatch", status: 429, retryAfterSeconds: 1, count: 1 });
-    const result = await services.healthCheck.metrics.query({
+    const result = await services.ports.metrics.query({
       resourceIds: [web],
       namespace: siteMetrics.namespace,
       metricNames: siteMetrics.names,
@@ -170,7 +168,7 @@ describe("FetchHealthProbe", () => {
   });
 });
 
-describe("AcsEmailSender (Communication Services Email through @azure/communication-email)", () => {
+describe("AcsEmailSender (Communication Runtime Email through @azure/communication-email)", () => {
   const message = (key: string) => ({
     to: ["ops@phoenixvc.tech"],
     subject: `test ${key}`,
@@ -183,8 +181,8 @@ describe("AcsEmailSender (Communication Services Email through @azure/communicat
 
   it("delivers once, even when the same message is sent again", async () => {
     const before = await emlCount();
-    const first = await services.healthCheck.email.send(message("same-key"));
-    const again = await services.healthCheck.email.send(message("same-key"));
+    const first = await services.ports.email.send(message("same-key"));
+    const again = await services.ports.email.send(message("same-key"));
     expect(again.messageId).toBe(first.messageId);
     expect(await emlCount()).toBe(before + 1);
   });
@@ -192,60 +190,13 @@ describe("AcsEmailSender (Communication Services Email through @azure/communicat
   it("retries while the service answers 503, then delivers once", async () => {
     const before = await emlCount();
     stack.estate.addFault({ pathPattern: "emails:send", status: 503, retryAfterSeconds: 0, count: 2 });
-    await services.healthCheck.email.send(message("after-503"));
+    await services.ports.email.send(message("after-503"));
     expect(await emlCount()).toBe(before + 1);
   });
 
   it("reports a service that keeps failing as EmailFailed", async () => {
     stack.estate.addFault({ pathPattern: "emails:send", status: 500 });
-    const error: unknown = await services.healthCheck.email.send(message("never")).catch((e: unknown) => e);
+    const error: unknown = await services.ports.email.send(message("never")).catch((e: unknown) => e);
     expect(isOpsError(error) && error.code).toBe("EmailFailed");
-  });
-});
-
-describe("TableRunStore (Table and Blob storage on Azurite)", () => {
-  const report = (runId: string, startedAt: string): HealthReport => ({
-    runId,
-    environment: "prod",
-    trigger: "cli",
-    startedAt,
-    finishedAt: startedAt,
-    windowMinutes: 15,
-    status: "ok",
-    components: [],
-    notification: null,
-  });
-
-  it("keeps every run and lists the newest first", async () => {
-    await services.store.saveHealthRun(report("run-a", "2026-11-01T06:00:00.000Z"));
-    await services.store.saveHealthRun(report("run-c", "2026-11-03T06:00:00.000Z"));
-    await services.store.saveHealthRun(report("run-b", "2026-11-02T06:00:00.000Z"));
-    const runs = await services.store.listHealthRuns("prod", { limit: 3 });
-    expect(runs.map((r) => r.runId)).toEqual(["run-c", "run-b", "run-a"]);
-    expect(await services.store.getHealthRun("prod", "run-b")).toMatchObject({ runId: "run-b" });
-    expect(await services.store.getHealthRun("prod", "run-zzz")).toBeUndefined();
-  });
-
-  it("lets exactly one of many concurrent instances claim a scheduled run", async () => {
-    const other = createServices({ env: stack.settings, logger: silentLogger });
-    const attempts = Array.from({ length: 12 }, (_, i) =>
-      (i % 2 === 0 ? services : other).store.claimScheduledRun(
-        "health-check",
-        "prod",
-        "2026-11-20",
-        `instance-${i}`,
-      ),
-    );
-    const won = (await Promise.all(attempts)).filter(Boolean);
-    expect(won).toHaveLength(1);
-  });
-
-  it("gives a claim back only for its owner", async () => {
-    const store = services.store;
-    expect(await store.claimScheduledRun("health-check", "prod", "2026-11-21", "owner")).toBe(true);
-    await store.releaseScheduledRun("health-check", "prod", "2026-11-21", "intruder");
-    expect(await store.claimScheduledRun("health-check", "prod", "2026-11-21", "second")).toBe(false);
-    await store.releaseScheduledRun("health-check", "prod", "2026-11-21", "owner");
-    expect(await store.claimScheduledRun("health-check", "prod", "2026-11-21", "second")).toBe(true);
   });
 });

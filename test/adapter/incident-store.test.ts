@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
-import { type Services, createServices } from "../../src/shared/composition-root.ts";
+import { type Runtime, createRuntime } from "../../src/shared/composition/runtime.ts";
 import type { Incident } from "../../src/shared/incidents/model.ts";
-import { silentLogger } from "../../src/shared/log.ts";
-import { queueNames } from "../../src/shared/ports/incident-store.ts";
+import { queueNames } from "../../src/shared/ports/work-queue.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /**
@@ -13,13 +12,13 @@ import { startTestStack } from "../support/stack.ts";
  * Azurite. Two sets of services stand for two instances of the app sharing one storage account.
  */
 let stack: LocalStack;
-let one: Services;
-let two: Services;
+let one: Runtime;
+let two: Runtime;
 
 beforeAll(async () => {
   stack = await startTestStack({ withHost: false });
-  one = createServices({ env: stack.settings, logger: silentLogger });
-  two = createServices({ env: stack.settings, logger: silentLogger });
+  one = createRuntime({ env: stack.settings });
+  two = createRuntime({ env: stack.settings });
 });
 afterAll(async () => {
   await stack?.close();
@@ -70,10 +69,10 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
       raw: '{"hello":"world"}',
       incidentId: null,
     };
-    expect(await one.incidents.store.insertAlert(record)).toBe("inserted");
-    expect(await two.incidents.store.insertAlert(record)).toBe("exists");
-    await one.incidents.store.markAlertProcessed(key, "INC-1");
-    expect(await two.incidents.store.getAlert(key)).toMatchObject({
+    expect(await one.ports.alerts.insertAlert(record)).toBe("inserted");
+    expect(await two.ports.alerts.insertAlert(record)).toBe("exists");
+    await one.ports.alerts.markAlertProcessed(key, "INC-1");
+    expect(await two.ports.alerts.getAlert(key)).toMatchObject({
       status: "processed",
       incidentId: "INC-1",
       raw: '{"hello":"world"}',
@@ -84,7 +83,7 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
     const dedupKey = `rule|${randomUUID()}`;
     const claims = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        (i % 2 ? one : two).incidents.store.claimIncidentKey(dedupKey, `INC-${i}`),
+        (i % 2 ? one : two).ports.incidents.claimIncidentKey(dedupKey, `INC-${i}`),
       ),
     );
     expect(claims.filter((c) => c.created)).toHaveLength(1);
@@ -93,25 +92,25 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
 
   it("applies every one of many concurrent updates from two instances: an ETag conflict is retried, not lost", async () => {
     const id = `INC-${randomUUID()}`;
-    expect(await one.incidents.store.createIncident(incident(id))).toBe("created");
-    expect(await two.incidents.store.createIncident(incident(id))).toBe("exists");
+    expect(await one.ports.incidents.createIncident(incident(id))).toBe("created");
+    expect(await two.ports.incidents.createIncident(incident(id))).toBe("exists");
     await Promise.all(
       Array.from({ length: 16 }, (_, i) =>
-        (i % 2 ? one : two).incidents.store.updateIncident(id, (current) => ({
+        (i % 2 ? one : two).ports.incidents.updateIncident(id, (current) => ({
           ...current,
           alertCount: current.alertCount + 1,
           appliedAlertKeys: [...current.appliedAlertKeys, `k${i}`],
         })),
       ),
     );
-    const stored = await one.incidents.store.getIncident(id);
+    const stored = await one.ports.incidents.getIncident(id);
     expect(stored?.alertCount).toBe(16);
     expect(new Set(stored?.appliedAlertKeys).size).toBe(16);
   });
 
   it("writes a history event that has an id once, and reads the history back in time order", async () => {
     const id = `INC-${randomUUID()}`;
-    const store = one.incidents.store;
+    const store = one.ports.incidents;
     await store.appendEvent(id, {
       at: "2026-11-26T06:00:02.000Z",
       type: "notified",
@@ -120,7 +119,7 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
     });
     const opened = { id: "opened", at: "2026-11-26T06:00:01.000Z", type: "opened", by: "alert", detail: "a" };
     await store.appendEvent(id, opened);
-    await two.incidents.store.appendEvent(id, { ...opened, at: "2026-11-26T06:00:09.000Z", detail: "again" });
+    await two.ports.incidents.appendEvent(id, { ...opened, at: "2026-11-26T06:00:09.000Z", detail: "again" });
     await store.appendEvent(id, {
       at: "2026-11-26T06:00:03.000Z",
       type: "escalated",
@@ -138,9 +137,7 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
   it("counts emails against the per-minute limit across instances and says when to try again", async () => {
     const now = new Date("2031-01-01T10:00:30.000Z");
     const answers = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        (i % 2 ? one : two).incidents.store.takeEmailAllowance(now, 3, 100),
-      ),
+      Array.from({ length: 5 }, (_, i) => (i % 2 ? one : two).ports.outbox.takeEmailAllowance(now, 3, 100)),
     );
     expect(answers.filter((a) => a.allowed)).toHaveLength(3);
     const refused = answers.find((a) => !a.allowed);
@@ -151,28 +148,26 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
   it("counts each incident's opening once per minute, across instances", async () => {
     const minute = "2031-01-01T10:01";
     const places = await Promise.all(
-      ["INC-a", "INC-b", "INC-c"].map((id, i) =>
-        (i % 2 ? one : two).incidents.store.countOpening(minute, id),
-      ),
+      ["INC-a", "INC-b", "INC-c"].map((id, i) => (i % 2 ? one : two).ports.outbox.countOpening(minute, id)),
     );
     expect([...places].sort()).toEqual([1, 2, 3]);
     // A redelivered opening answers the place it was given.
-    expect(await one.incidents.store.countOpening(minute, "INC-b")).toBe(places[1]);
-    expect(await two.incidents.store.countOpening(minute, "INC-d")).toBe(4);
+    expect(await one.ports.outbox.countOpening(minute, "INC-b")).toBe(places[1]);
+    expect(await two.ports.outbox.countOpening(minute, "INC-d")).toBe(4);
   });
 
   it("keeps a payload too large for a queue message as a blob and reads it back", async () => {
     const key = randomUUID().replace(/-/g, "").padEnd(64, "1");
     const raw = JSON.stringify({ description: "x".repeat(70_000) });
-    const blob = await one.incidents.store.savePayload(key, raw);
-    expect(await two.incidents.store.readPayload(blob)).toBe(raw);
-    expect(await two.incidents.store.readPayload(`payloads/${"0".repeat(64)}.json`)).toBeUndefined();
+    const blob = await one.ports.alerts.savePayload(key, raw);
+    expect(await two.ports.alerts.readPayload(blob)).toBe(raw);
+    expect(await two.ports.alerts.readPayload(`payloads/${"0".repeat(64)}.json`)).toBeUndefined();
   });
 });
 
 describe("StorageWorkQueue (Queue storage on Azurite)", () => {
   it("queues base64-encoded JSON, as the Functions host's queue trigger decodes it", async () => {
-    await one.incidents.queue.send(queueNames.diagnostics, { incidentId: "INC-base64" });
+    await one.ports.queue.send(queueNames.diagnostics, { incidentId: "INC-base64" });
     const queue = new QueueClient(stack.azurite.connectionString, queueNames.diagnostics);
     const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32 });
     const texts = receivedMessageItems.map((m) => Buffer.from(m.messageText, "base64").toString("utf8"));
@@ -180,7 +175,7 @@ describe("StorageWorkQueue (Queue storage on Azurite)", () => {
   });
 
   it("keeps a delayed message invisible until its time", async () => {
-    await one.incidents.queue.send(
+    await one.ports.queue.send(
       queueNames.escalations,
       { incidentId: "INC-later", level: 1, round: 0 },
       {

@@ -11,9 +11,10 @@ import { performance } from "node:perf_hooks";
 import { ManagedIdentityCredential } from "@azure/identity";
 import pLimit from "p-limit";
 import { type Estate, demoPolicy, startEstate } from "../../local/estate/index.ts";
-import { createServices } from "../../src/shared/composition-root.ts";
+import { randomUUID } from "node:crypto";
+import { createRuntime } from "../../src/shared/composition/runtime.ts";
 import { silentLogger } from "../../src/shared/log.ts";
-import { runHealthCheck } from "../../src/shared/operations/health-check.ts";
+import { runHealthCheck } from "../../src/shared/operations/health-check/operation.ts";
 
 const LATENCY_MS = 100;
 const SIZES = (process.env.BENCH_SIZES ?? "10,100,1000").split(",").map(Number);
@@ -56,7 +57,7 @@ for (const size of SIZES) {
 const policyPath = join(work, "ops-policy.json");
 await writeFile(policyPath, JSON.stringify({ ...base, environments }));
 
-const services = createServices({
+const runtime = createRuntime({
   env: {
     // The store is not touched (record: false); the setting only has to be valid.
     AzureWebJobsStorage: "UseDevelopmentStorage=true",
@@ -64,7 +65,16 @@ const services = createServices({
     PHOENIX_ARM_ENDPOINT: estate.url,
     PHOENIX_METRICS_ENDPOINT: estate.url,
   },
+});
+const ports = runtime.portsFor(["inventory", "metrics", "probe", "email", "runHistory"]);
+const context = () => ({
+  policy: runtime.policy,
+  clock: runtime.clock,
   logger: silentLogger,
+  trigger: "cli" as const,
+  actor: "bench",
+  invocationId: randomUUID(),
+  apiBaseUrl: null,
 });
 const credential = new ManagedIdentityCredential();
 
@@ -116,12 +126,7 @@ async function measure(
 }
 
 // Warm the token cache and connections once, as a long-running Functions instance would be.
-await runHealthCheck(services.healthCheck, {
-  environment: "bench-10",
-  trigger: "bench",
-  notify: false,
-  record: false,
-});
+await runHealthCheck(ports, { environment: "bench-10", notify: false, record: false }, context());
 
 const rows: string[][] = [];
 for (const size of SIZES) {
@@ -131,12 +136,7 @@ for (const size of SIZES) {
   );
   await refill();
   const ours = await measure(estate, async () => {
-    const report = await runHealthCheck(services.healthCheck, {
-      environment,
-      trigger: "bench",
-      notify: false,
-      record: false,
-    });
+    const report = await runHealthCheck(ports, { environment, notify: false, record: false }, context());
     if (report.status !== "ok") throw new Error(`bench run was ${report.status}, expected ok`);
   });
   await refill();

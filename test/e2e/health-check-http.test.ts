@@ -1,16 +1,28 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
-import type { HealthReport } from "../../src/shared/health/report.ts";
-import type { Problem } from "../../src/shared/http/problem.ts";
-import { outboxMessages, postJson, startTestStack } from "../support/stack.ts";
+import type { Problem } from "../../src/shared/edge/problem.ts";
+import type { HealthReport } from "../../src/shared/operations/health-check/report.ts";
+import { tokenFor } from "../support/incidents.ts";
+import { outboxMessages, postJson as postAnonymous, startTestStack } from "../support/stack.ts";
 
 let stack: LocalStack;
 let api: string;
+let reader: string;
 
 beforeAll(async () => {
   stack = await startTestStack();
   api = `${stack.hostUrl}/api`;
+  reader = await tokenFor(stack, "reader");
 });
+
+/** As an Ops.Reader: running the read-only health check and reading its history need that role. */
+function postJson(url: string, body: unknown): Promise<Response> {
+  return postAnonymous(url, body, { authorization: `Bearer ${reader}` });
+}
+
+function get(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { authorization: `Bearer ${reader}`, ...init.headers } });
+}
 afterAll(async () => {
   await stack?.close();
 });
@@ -87,13 +99,13 @@ describe("POST /api/health-checks through the local host", () => {
   it("keeps every run in the history, newest first, and returns each by id", async () => {
     const first = await check({ environment: "prod", components: ["api"] });
     const second = await check({ environment: "prod", components: ["database"] });
-    const list = await fetch(`${api}/health-checks?environment=prod&limit=2`);
+    const list = await get(`${api}/health-checks?environment=prod&limit=2`);
     expect(list.status).toBe(200);
     const { runs } = (await list.json()) as { runs: { runId: string }[] };
     expect(runs.map((r) => r.runId)).toEqual([second.runId, first.runId]);
-    const one = await fetch(`${api}/health-checks/prod/${first.runId}`);
+    const one = await get(`${api}/health-checks/prod/${first.runId}`);
     expect(((await one.json()) as HealthReport).components.map((c) => c.name)).toEqual(["api"]);
-    expect((await fetch(`${api}/health-checks/prod/20990101T000000-deadbeef`)).status).toBe(404);
+    expect((await get(`${api}/health-checks/prod/20990101T000000-deadbeef`)).status).toBe(404);
   });
 
   it("rides out a 429 storm from Resource Manager by honouring Retry-After", async () => {
@@ -127,8 +139,8 @@ describe("bad requests get a problem+json answer naming the field", () => {
     return (await response.json()) as Problem;
   }
 
-  it("requires an environment", async () => {
-    const body = await problem(await postJson(`${api}/health-checks`, {}), 400);
+  it("requires an environment that is a name", async () => {
+    const body = await problem(await postJson(`${api}/health-checks`, { environment: "" }), 400);
     expect(body.errors?.map((e) => e.field)).toEqual(["environment"]);
   });
 
@@ -149,7 +161,7 @@ describe("bad requests get a problem+json answer naming the field", () => {
     const body = await problem(await postJson(`${api}/health-checks`, "{not json"), 400);
     expect(body.errors?.[0]?.field).toBe("(body)");
     await problem(
-      await fetch(`${api}/health-checks`, {
+      await get(`${api}/health-checks`, {
         method: "POST",
         headers: { "content-type": "text/plain" },
         body: "x",
@@ -177,9 +189,70 @@ describe("bad requests get a problem+json answer naming the field", () => {
   });
 
   it("validates the history query", async () => {
-    const missing = await problem(await fetch(`${api}/health-checks`), 400);
+    const missing = await problem(await get(`${api}/health-checks?environment=`), 400);
     expect(missing.errors?.[0]?.field).toBe("environment");
-    const limit = await problem(await fetch(`${api}/health-checks?environment=prod&limit=0`), 400);
+    for (const text of ["1e2", "0x10", "2.5", " 5"]) {
+      const odd = await problem(
+        await get(`${api}/health-checks?environment=prod&limit=${encodeURIComponent(text)}`),
+        400,
+      );
+      expect(odd.errors?.[0]?.field).toBe("limit");
+    }
+    const unknownParameter = await problem(await get(`${api}/health-checks?environment=prod&verbose=1`), 400);
+    expect(unknownParameter.detail).toContain("verbose");
+    const limit = await problem(await get(`${api}/health-checks?environment=prod&limit=0`), 400);
     expect(limit.errors?.[0]?.field).toBe("limit");
   });
+});
+
+describe("names from outside never reach a plain-object lookup", () => {
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "%s is an unknown environment and an unknown component on every route",
+    async (name) => {
+      const run = await postJson(`${api}/health-checks`, { environment: name });
+      expect(run.status).toBe(404);
+      expect(((await run.json()) as Problem).detail).toContain(`unknown environment "${name}"`);
+      const component = await postJson(`${api}/health-checks`, { environment: "prod", components: [name] });
+      expect(component.status).toBe(400);
+      expect(((await component.json()) as Problem).detail).toContain(`"${name}"`);
+      expect((await get(`${api}/health-checks?environment=${name}`)).status).toBe(404);
+      expect((await get(`${api}/health-checks/${name}/20990101T000000-deadbeef`)).status).toBe(404);
+    },
+  );
+
+  it("an empty component list is refused, not read as every component", async () => {
+    const response = await postJson(`${api}/health-checks`, { environment: "prod", components: ",," });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Problem).errors?.[0]?.field).toBe("components");
+  });
+});
+
+describe("who may call the health-check endpoints", () => {
+  const routes = [
+    ["POST", "/health-checks"],
+    ["GET", "/health-checks?environment=prod"],
+    ["GET", "/health-checks/prod/20990101T000000-deadbeef"],
+  ] as const;
+
+  it.each(routes)(
+    "%s %s: no token 401, no role 403, Ops.Reader and Ops.Operator get in",
+    async (method, path) => {
+      const call = (token: string | null) =>
+        fetch(`${api}${path}`, {
+          method,
+          headers: {
+            "content-type": "application/json",
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          ...(method === "POST"
+            ? { body: JSON.stringify({ environment: "prod", notify: false, record: false }) }
+            : {}),
+        });
+      expect((await call(null)).status).toBe(401);
+      expect((await call(await tokenFor(stack, "noRoles"))).status).toBe(403);
+      const allowed = method === "GET" && path.includes("deadbeef") ? 404 : 200;
+      expect((await call(reader)).status).toBe(allowed);
+      expect((await call(await tokenFor(stack, "operator"))).status).toBe(allowed);
+    },
+  );
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
-import type { HealthReport } from "../../src/shared/health/report.ts";
+import type { HealthReport } from "../../src/shared/operations/health-check/report.ts";
+import { procedures } from "../../src/shared/procedures/registry.ts";
+import { tokenFor } from "../support/incidents.ts";
 import { type CliResult, runCli, startTestStack } from "../support/stack.ts";
 
 let stack: LocalStack;
@@ -15,8 +17,18 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function cli(args: string[], env: Record<string, string | undefined> = stack.settings): Promise<CliResult> {
+/** The CLI as an operator runs it: against the app's API, signed in through the estate's identity. */
+function cli(args: string[], env: Record<string, string | undefined> = apiSettings()): Promise<CliResult> {
   return runCli(args, env);
+}
+
+function apiSettings(): Record<string, string | undefined> {
+  return {
+    PHOENIX_API_URL: stack.hostUrl,
+    AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
+    IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
+    IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
+  };
 }
 
 describe("the local host serves the app", () => {
@@ -26,23 +38,13 @@ describe("the local host serves the app", () => {
       name: string;
       config: { bindings: { type: string; route?: string; methods?: string[] }[] };
     }[];
-    expect(functions.map((f) => f.name).sort()).toEqual([
-      "alerts-process",
-      "alerts-webhook",
-      "diagnostics-collect",
-      "escalation-step",
-      "health-check-daily",
-      "health-checks-get",
-      "health-checks-list",
-      "health-checks-start",
-      "incidents-acknowledge",
-      "incidents-diagnostics",
-      "incidents-get",
-      "incidents-list",
-      "incidents-open",
-      "incidents-resolve",
-      "notification-send",
+    const expected = procedures.flatMap((p) => [
+      ...(p.http ? [p.name.replace(/ /g, "-")] : []),
+      ...(p.timer ? [p.timer.name] : []),
+      ...(p.queue ? [p.queue.name] : []),
     ]);
+    expect(functions.map((f) => f.name).sort()).toEqual(expected.sort());
+    expect(expected).toContain("health-check-daily");
     for (const fn of functions) {
       const trigger = fn.config.bindings.find((b) => b.type.endsWith("Trigger"))!;
       if (trigger.type === "httpTrigger") {
@@ -81,7 +83,9 @@ describe("the daily timer", () => {
       });
     expect((await tick()).status).toBe(200);
     expect((await tick()).status).toBe(200);
-    const list = await fetch(`${stack.hostUrl}/api/health-checks?environment=prod`);
+    const list = await fetch(`${stack.hostUrl}/api/health-checks?environment=prod`, {
+      headers: { authorization: `Bearer ${await tokenFor(stack, "reader")}` },
+    });
     const { runs } = (await list.json()) as { runs: { trigger: string }[] };
     expect(runs.filter((r) => r.trigger === "timer")).toHaveLength(1);
   });
@@ -118,7 +122,8 @@ describe("phoenix-ops health-check", () => {
     ]);
     expect(result.code).toBe(2);
     const report = JSON.parse(result.stdout) as HealthReport;
-    expect(report.trigger).toBe("cli");
+    // The CLI runs the check through the app's API, as any other caller does.
+    expect(report.trigger).toBe("http");
     expect(report.components.find((c) => c.name === "database")?.status).toBe("critical");
     stack.estate.setScenario("healthy");
   });
@@ -133,22 +138,23 @@ describe("phoenix-ops health-check", () => {
   it("answers --help and refuses bad flags with usage", async () => {
     const help = await cli(["health-check", "--help"]);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("--components LIST");
+    expect(help.stdout).toContain("--components <components>");
     const bad = await cli(["health-check", "--output", "xml"]);
     expect(bad.code).toBe(64);
-    expect(bad.stderr).toContain("--output must be table or json");
+    expect(bad.stderr).toContain("--output");
+    expect(bad.stderr).toContain("table, json");
     const unknownFlag = await cli(["health-check", "--frobnicate"]);
     expect(unknownFlag.code).toBe(64);
   });
 
   it("lists every bad setting at once, without a stack trace", async () => {
-    const result = await cli(["health-check"], {
+    const result = await cli(["health-check", "--direct"], {
       ...stack.settings,
       PHOENIX_ARM_ENDPOINT: "not a url",
       PHOENIX_AZURE_TIMEOUT_MS: "-5",
       PHOENIX_CREDENTIAL: "password",
     });
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(64);
     expect(result.stderr).toContain("PHOENIX_ARM_ENDPOINT");
     expect(result.stderr).toContain("PHOENIX_AZURE_TIMEOUT_MS");
     expect(result.stderr).toContain("PHOENIX_CREDENTIAL");
@@ -162,8 +168,8 @@ describe("phoenix-ops health-check", () => {
       bad,
       JSON.stringify({ version: 2, environments: { prod: { subscriptionId: "nope" } }, thresholds: {} }),
     );
-    const result = await cli(["health-check"], { ...stack.settings, PHOENIX_POLICY_PATH: bad });
-    expect(result.code).toBe(3);
+    const result = await cli(["health-check", "--direct"], { ...stack.settings, PHOENIX_POLICY_PATH: bad });
+    expect(result.code).toBe(64);
     for (const key of [
       "version",
       "environments.prod.subscriptionId",

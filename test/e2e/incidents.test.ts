@@ -6,8 +6,8 @@ import { localClients } from "../../local/estate/auth/app-registrations.ts";
 import { mintTestToken } from "../../local/estate/auth/test-tokens.ts";
 import type { LocalStack } from "../../local/stack.ts";
 import type { Incident } from "../../src/shared/incidents/model.ts";
-import { alertKeyOf } from "../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../src/shared/ports/incident-store.ts";
+import { alertKeyOf } from "../../src/shared/operations/incidents/intake.ts";
+import { queueNames } from "../../src/shared/ports/work-queue.ts";
 import { type CliResult, outboxMessages, runCli, startTestStack } from "../support/stack.ts";
 import {
   api,
@@ -424,6 +424,6 @@ describe("phoenix-ops incident commands", () => {
   it("refuses a bad severity with usage", async () => {
     const result = await cli(["incident-response", "--severity", "urgent"]);
     expect(result.code).toBe(64);
-    expect(result.stderr).toContain("--severity must be one of critical, high, medium, low, info");
+    expect(result.stderr).toContain("Allowed choices are critical, high, medium, low, info");
   });
 });

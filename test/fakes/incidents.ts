@@ -5,14 +5,21 @@ import type {
   IncidentEvent,
   NotificationRecord,
 } from "../../src/shared/incidents/model.ts";
-import type { IncidentStore, QueueName, WorkQueue } from "../../src/shared/ports/incident-store.ts";
+import type { AlertStore } from "../../src/shared/ports/alert-store.ts";
+import type { DiagnosticsStore } from "../../src/shared/ports/diagnostics-store.ts";
+import type { IncidentStore } from "../../src/shared/ports/incident-store.ts";
+import type { NotificationOutbox } from "../../src/shared/ports/notification-outbox.ts";
+import type { QueueName, WorkQueue } from "../../src/shared/ports/work-queue.ts";
 
 export { FakeEmail, FixedClock } from "./index.ts";
 
 const MAX_CONFLICT_RETRIES = 20;
 
 /** Store methods a test can make fail once, as a storage outage would. */
-export type FailableStoreMethod = Exclude<keyof IncidentStore, "updateIncident">;
+export type FailableStoreMethod = Exclude<
+  keyof (IncidentStore & AlertStore & NotificationOutbox & DiagnosticsStore),
+  "updateIncident"
+>;
 
 /**
  * The incident store in memory, with the semantics of TableIncidentStore: inserts (alerts, incidents,
@@ -21,7 +28,7 @@ export type FailableStoreMethod = Exclude<keyof IncidentStore, "updateIncident">
  * re-applies the change when the version it read is no longer current). Payloads too large for a
  * queue message are kept by blob name. Everything goes in and out as a copy, as through a real store.
  */
-export class MemoryIncidentStore implements IncidentStore {
+export class MemoryIncidentStore implements IncidentStore, AlertStore, NotificationOutbox, DiagnosticsStore {
   readonly alerts = new Map<string, AlertRecord>();
   /** dedupKey → incident id holding it. */
   readonly keys = new Map<string, string>();

@@ -1,18 +1,15 @@
-import type { HealthReport } from "../../src/shared/health/report.ts";
+import type { Clock } from "../../src/shared/ports/clock.ts";
+import type { EmailMessage, EmailSender } from "../../src/shared/ports/email-sender.ts";
+import type { HealthProbe, ProbeResult } from "../../src/shared/ports/health-probe.ts";
 import type {
-  Clock,
-  EmailMessage,
-  EmailSender,
-  HealthProbe,
   MetricDatapoint,
   MetricsQuery,
   MetricsReader,
-  ProbeResult,
-  ResourceInventory,
   ResourceMetrics,
-  ResourceState,
-} from "../../src/shared/ports/index.ts";
-import type { HealthRunSummary, RunStore } from "../../src/shared/ports/store.ts";
+} from "../../src/shared/ports/metrics-reader.ts";
+import type { ResourceInventory, ResourceState } from "../../src/shared/ports/resource-inventory.ts";
+import type { RunHistory, RunRecord } from "../../src/shared/ports/run-history.ts";
+import type { ScheduledRun, ScheduledRunClaims } from "../../src/shared/ports/scheduled-run-claims.ts";
 
 /** In-memory stand-ins for the ports, for operation tests only. */
 export class FakeInventory implements ResourceInventory {
@@ -80,39 +77,49 @@ export class FakeEmail implements EmailSender {
   }
 }
 
-export class MemoryRunStore implements RunStore {
-  runs: HealthReport[] = [];
+export class MemoryRunHistory implements RunHistory {
+  runs: { record: RunRecord; document: unknown }[] = [];
+  failuresLeft = 0;
+  async saveRun(record: RunRecord, document: unknown): Promise<void> {
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error("storage down");
+    }
+    this.runs.push({ record: structuredClone(record), document: structuredClone(document) });
+  }
+  async *listRuns(
+    procedure: string,
+    scope: string,
+    options: { limit?: number } = {},
+  ): AsyncIterable<RunRecord> {
+    const found = this.runs
+      .filter((r) => r.record.procedure === procedure && r.record.scope === scope)
+      .map((r) => r.record)
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    yield* found.slice(0, options.limit ?? found.length);
+  }
+  async getRun(procedure: string, scope: string, runId: string): Promise<unknown> {
+    const found = this.runs.find(
+      (r) => r.record.procedure === procedure && r.record.scope === scope && r.record.runId === runId,
+    );
+    return found ? structuredClone(found.document) : undefined;
+  }
+  /** The documents of one procedure's runs, oldest first. */
+  documents<T>(procedure: string): T[] {
+    return this.runs.filter((r) => r.record.procedure === procedure).map((r) => r.document as T);
+  }
+}
+
+export class MemoryRunClaims implements ScheduledRunClaims {
   claims = new Map<string, string>();
-  async saveHealthRun(report: HealthReport): Promise<void> {
-    this.runs.push(structuredClone(report));
-  }
-  async listHealthRuns(environment: string, options: { limit?: number } = {}): Promise<HealthRunSummary[]> {
-    return this.runs
-      .filter((r) => r.environment === environment)
-      .reverse()
-      .slice(0, options.limit ?? 20)
-      .map((r) => ({
-        runId: r.runId,
-        environment: r.environment,
-        trigger: r.trigger,
-        status: r.status,
-        startedAt: r.startedAt,
-        finishedAt: r.finishedAt,
-        componentCount: r.components.length,
-        notified: r.notification?.sent ?? false,
-      }));
-  }
-  async getHealthRun(environment: string, runId: string): Promise<HealthReport | undefined> {
-    return this.runs.find((r) => r.environment === environment && r.runId === runId);
-  }
-  async claimScheduledRun(procedure: string, scope: string, period: string, owner: string): Promise<boolean> {
-    const key = `${procedure}|${scope}|${period}`;
+  async claimRun(run: ScheduledRun, owner: string): Promise<boolean> {
+    const key = `${run.procedure}|${run.scope}|${run.period}`;
     if (this.claims.has(key)) return false;
     this.claims.set(key, owner);
     return true;
   }
-  async releaseScheduledRun(procedure: string, scope: string, period: string, owner: string): Promise<void> {
-    const key = `${procedure}|${scope}|${period}`;
+  async releaseRun(run: ScheduledRun, owner: string): Promise<void> {
+    const key = `${run.procedure}|${run.scope}|${run.period}`;
     if (this.claims.get(key) === owner) this.claims.delete(key);
   }
 }

@@ -3,17 +3,25 @@ import { loadPolicyFile } from "../../src/shared/config/load.ts";
 import type { OpsPolicy } from "../../src/shared/config/policy.ts";
 import { isOpsError } from "../../src/shared/errors.ts";
 import { silentLogger } from "../../src/shared/log.ts";
-import { type HealthCheckDeps, runHealthCheck } from "../../src/shared/operations/health-check.ts";
-import { runScheduledHealthChecks } from "../../src/shared/operations/scheduled-health-check.ts";
+import { runScheduledTick } from "../../src/shared/edge/timer.ts";
+import { healthCheck } from "../../src/shared/operations/health-check/declaration.ts";
+import {
+  type HealthCheckRequest,
+  runHealthCheck,
+} from "../../src/shared/operations/health-check/operation.ts";
+import type { HealthReport } from "../../src/shared/operations/health-check/report.ts";
+import type { Trigger } from "../../src/shared/procedures/declaration.ts";
 import {
   FakeEmail,
   FakeInventory,
   FakeMetrics,
   FakeProbe,
   FixedClock,
-  MemoryRunStore,
+  MemoryRunClaims,
+  MemoryRunHistory,
   points,
 } from "../fakes/index.ts";
+import { fakeRuntime, runContext } from "../support/runtime.ts";
 
 const policy: OpsPolicy = loadPolicyFile("config/ops-policy.json");
 const prod = policy.environments.prod!;
@@ -41,32 +49,51 @@ function healthyMetrics(metrics: FakeMetrics): void {
   });
 }
 
-let deps: HealthCheckDeps & {
+let deps: {
   inventory: FakeInventory;
   metrics: FakeMetrics;
   probe: FakeProbe;
   email: FakeEmail;
-  store: MemoryRunStore;
+  runHistory: MemoryRunHistory;
+  runClaims: MemoryRunClaims;
   clock: FixedClock;
+  /** The kept reports, oldest first. */
+  readonly runs: HealthReport[];
 };
 
 beforeEach(() => {
+  const runHistory = new MemoryRunHistory();
   deps = {
-    policy,
     inventory: new FakeInventory(),
     metrics: new FakeMetrics(),
     probe: new FakeProbe(),
     email: new FakeEmail(),
-    store: new MemoryRunStore(),
+    runHistory,
+    runClaims: new MemoryRunClaims(),
     clock: new FixedClock(new Date("2026-11-26T06:00:00Z")),
-    logger: silentLogger,
+    get runs() {
+      return runHistory.documents<HealthReport>("health");
+    },
   };
   healthyMetrics(deps.metrics);
 });
 
+function check(request: HealthCheckRequest & { trigger: Trigger }): Promise<HealthReport> {
+  return runHealthCheck(
+    deps,
+    request,
+    runContext(policy, deps.clock, request.trigger, { logger: silentLogger }),
+  );
+}
+
+function tick(owner: string) {
+  const runtime = fakeRuntime({ policy, clock: deps.clock, ports: deps });
+  return runScheduledTick(healthCheck, runtime, silentLogger, owner);
+}
+
 describe("health check", () => {
   it("reports a healthy estate as ok, stores the run and emails nobody", async () => {
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli" });
+    const report = await check({ environment: "prod", trigger: "cli" });
     expect(report.status).toBe("ok");
     expect(report.components.map((c) => [c.name, c.status])).toEqual([
       ["webapp", "ok"],
@@ -78,12 +105,12 @@ describe("health check", () => {
     expect(webSignals.find((s) => s.name === "responseTime")!.value).toBe(250);
     expect(webSignals.find((s) => s.name === "errorRate")!.value).toBeCloseTo(0.07, 2);
     expect(deps.email.sent).toHaveLength(0);
-    expect(deps.store.runs).toHaveLength(1);
-    expect(deps.store.runs[0]!.runId).toBe(report.runId);
+    expect(deps.runs).toHaveLength(1);
+    expect(deps.runs[0]!.runId).toBe(report.runId);
   });
 
   it("asks for metrics once per resource type with the configured window", async () => {
-    await runHealthCheck(deps, { environment: "prod", trigger: "cli" });
+    await check({ environment: "prod", trigger: "cli" });
     expect(deps.metrics.queries.map((q) => [q.namespace, q.resourceIds.length])).toEqual([
       ["Microsoft.Web/sites", 2],
       ["Microsoft.Sql/servers/databases", 1],
@@ -95,7 +122,7 @@ describe("health check", () => {
 
   it("turns a 5xx spike into a critical error rate and emails the recipients once", async () => {
     deps.metrics.values.get(web.resourceId)!.Http5xx = points("total", 150, 160, 140);
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "timer" });
+    const report = await check({ environment: "prod", trigger: "timer" });
     const errorRate = report.components[0]!.signals.find((s) => s.name === "errorRate")!;
     expect(errorRate).toMatchObject({
       status: "critical",
@@ -112,7 +139,7 @@ describe("health check", () => {
 
   it("judges the API success rate with lower being worse", async () => {
     deps.metrics.values.get(api.resourceId)!.Http5xx = points("total", 10, 10);
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
+    const report = await check({ environment: "prod", trigger: "cli", notify: false });
     const success = report.components[1]!.signals.find((s) => s.name === "successRate")!;
     expect(success.value).toBe(98);
     expect(success.status).toBe("warning");
@@ -121,7 +148,7 @@ describe("health check", () => {
 
   it("reports missing datapoints as unknown, never ok", async () => {
     deps.metrics.values.set(web.resourceId, { HttpResponseTime: [], Http5xx: [], Requests: [] });
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
+    const report = await check({ environment: "prod", trigger: "cli", notify: false });
     const signals = report.components[0]!.signals;
     expect(signals.find((s) => s.name === "responseTime")).toMatchObject({
       status: "unknown",
@@ -134,14 +161,14 @@ describe("health check", () => {
 
   it("keeps checking the other components when one source fails", async () => {
     deps.metrics.failNamespace = "Microsoft.Sql/servers/databases";
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
+    const report = await check({ environment: "prod", trigger: "cli", notify: false });
     expect(report.components.map((c) => c.status)).toEqual(["ok", "ok", "unknown"]);
     expect(report.components[2]!.signals[1]!.reason).toContain("metrics endpoint down");
   });
 
   it("says a resource that does not exist is unknown, with the reason", async () => {
     deps.inventory.states.set(db.resourceId, { resourceId: db.resourceId, exists: false });
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
+    const report = await check({ environment: "prod", trigger: "cli", notify: false });
     const database = report.components[2]!;
     expect(database.status).toBe("unknown");
     expect(database.signals.every((s) => s.status === "unknown")).toBe(true);
@@ -154,7 +181,7 @@ describe("health check", () => {
       durationInMs: 5000,
       error: "no answer within 5000 ms",
     });
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "cli", notify: false });
+    const report = await check({ environment: "prod", trigger: "cli", notify: false });
     expect(report.components[0]!.signals[0]).toMatchObject({
       status: "critical",
       reason: "resource is Stopped",
@@ -165,7 +192,7 @@ describe("health check", () => {
   });
 
   it("checks only the components asked for", async () => {
-    const report = await runHealthCheck(deps, { environment: "prod", components: ["api"], trigger: "cli" });
+    const report = await check({ environment: "prod", components: ["api"], trigger: "cli" });
     expect(report.components.map((c) => c.name)).toEqual(["api"]);
     expect(deps.metrics.queries.find((q) => q.namespace.startsWith("Microsoft.Sql"))!.resourceIds).toEqual(
       [],
@@ -173,10 +200,8 @@ describe("health check", () => {
   });
 
   it("names unknown environments and components in its error", async () => {
-    await expect(runHealthCheck(deps, { environment: "qa", trigger: "cli" })).rejects.toThrow(
-      /unknown environment "qa"/,
-    );
-    const error: unknown = await runHealthCheck(deps, {
+    await expect(check({ environment: "qa", trigger: "cli" })).rejects.toThrow(/unknown environment "qa"/);
+    const error: unknown = await check({
       environment: "prod",
       components: ["webapp", "cache", "queue"],
       trigger: "cli",
@@ -188,9 +213,9 @@ describe("health check", () => {
   it("keeps the run and records the failure when the email service refuses", async () => {
     deps.metrics.values.get(web.resourceId)!.Http5xx = points("total", 500, 500, 500);
     deps.email.failuresLeft = 1;
-    const report = await runHealthCheck(deps, { environment: "prod", trigger: "timer" });
+    const report = await check({ environment: "prod", trigger: "timer" });
     expect(report.notification).toMatchObject({ sent: false, error: "email service unavailable" });
-    expect(deps.store.runs[0]!.notification?.sent).toBe(false);
+    expect(deps.runs[0]!.notification?.sent).toBe(false);
   });
 
   it("escapes values from Azure in the email's HTML", async () => {
@@ -199,7 +224,7 @@ describe("health check", () => {
       exists: true,
       state: '<img src=x onerror="alert(1)">',
     });
-    await runHealthCheck(deps, { environment: "prod", trigger: "timer" });
+    await check({ environment: "prod", trigger: "timer" });
     const html = deps.email.sent[0]!.html;
     expect(html).not.toContain("<img");
     expect(html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;");
@@ -209,35 +234,29 @@ describe("health check", () => {
 describe("scheduled health check", () => {
   it("waits for the policy's hour", async () => {
     deps.clock.time = new Date("2026-11-26T05:00:00Z");
-    const outcome = await runScheduledHealthChecks(deps, { owner: "a" });
+    const outcome = await tick("a");
     expect(outcome.ran).toHaveLength(0);
-    expect(deps.store.runs).toHaveLength(0);
+    expect(deps.runs).toHaveLength(0);
   });
 
   it("runs each environment once a day however many ticks arrive", async () => {
     deps.clock.time = new Date("2026-11-26T06:00:00Z");
-    const first = await runScheduledHealthChecks(deps, { owner: "instance-1" });
+    const first = await tick("instance-1");
     deps.clock.time = new Date("2026-11-26T07:00:00Z");
-    const second = await runScheduledHealthChecks(deps, { owner: "instance-2" });
-    expect(first.ran.map((r) => r.environment)).toEqual(["prod"]);
+    const second = await tick("instance-2");
+    expect(first.ran.map((r) => r.scope)).toEqual(["prod"]);
     expect(second.ran).toHaveLength(0);
     expect(second.skipped[0]!.reason).toBe("already run for 2026-11-26");
     deps.clock.time = new Date("2026-11-27T06:00:01Z");
-    expect((await runScheduledHealthChecks(deps, { owner: "instance-1" })).ran).toHaveLength(1);
-    expect(deps.store.runs).toHaveLength(2);
+    expect((await tick("instance-1")).ran).toHaveLength(1);
+    expect(deps.runs).toHaveLength(2);
   });
 
   it("gives the day back when the run fails so the next tick retries", async () => {
-    const failingStore = deps.store;
-    const save = failingStore.saveHealthRun.bind(failingStore);
-    let failures = 1;
-    failingStore.saveHealthRun = async (report) => {
-      if (failures-- > 0) throw new Error("storage down");
-      return save(report);
-    };
-    const first = await runScheduledHealthChecks(deps, { owner: "a" });
-    expect(first.failed).toEqual([{ environment: "prod", error: "storage down" }]);
-    const second = await runScheduledHealthChecks(deps, { owner: "b" });
+    deps.runHistory.failuresLeft = 1;
+    const first = await tick("a");
+    expect(first.failed).toEqual([{ scope: "prod", error: "storage down" }]);
+    const second = await tick("b");
     expect(second.ran).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import type { EmailClient } from "@azure/communication-email";
 import { OpsError, fromAzureError } from "../errors.ts";
-import type { CallOptions, EmailMessage, EmailSender } from "../ports/index.ts";
+import type { CallOptions } from "../ports/call-options.ts";
+import type { EmailMessage, EmailSender } from "../ports/email-sender.ts";
 
 /**
  * Email through Azure Communication Services. The idempotency key becomes the send operation's id

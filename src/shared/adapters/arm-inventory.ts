@@ -2,7 +2,8 @@ import type { SqlManagementClient } from "@azure/arm-sql";
 import type { WebSiteManagementClient } from "@azure/arm-appservice";
 import { normalizeId, parseResourceId } from "../azure-ids.ts";
 import { describeError, fromAzureError } from "../errors.ts";
-import type { CallOptions, ResourceInventory, ResourceState } from "../ports/index.ts";
+import type { CallOptions } from "../ports/call-options.ts";
+import type { ResourceInventory, ResourceState } from "../ports/resource-inventory.ts";
 
 export interface ArmClients {
   webSites(subscriptionId: string): WebSiteManagementClient;

@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { describeError } from "../errors.ts";
-import type { CallOptions, HealthProbe, ProbeResult } from "../ports/index.ts";
+import type { HealthProbe, ProbeResult } from "../ports/health-probe.ts";
+import type { CallOptions } from "../ports/call-options.ts";
 
 /** Probes a health URL with a GET and a hard timeout. Redirects are followed, as a browser would. */
 export class FetchHealthProbe implements HealthProbe {

@@ -1,6 +1,7 @@
 import { type LogsQueryClient, LogsQueryResultStatus } from "@azure/monitor-query-logs";
 import { OpsError, fromAzureError } from "../errors.ts";
-import type { CallOptions, LogTable, LogsReader } from "../ports/index.ts";
+import type { CallOptions } from "../ports/call-options.ts";
+import type { LogTable, LogsReader } from "../ports/logs-reader.ts";
 
 /** Log Analytics through @azure/monitor-query-logs. A partial result is an error: half an answer misleads. */
 export class LogAnalyticsReader implements LogsReader {

@@ -2,13 +2,8 @@ import type { MetricsClient, MetricsQueryResult } from "@azure/monitor-query-met
 import pLimit from "p-limit";
 import { normalizeId } from "../azure-ids.ts";
 import { fromAzureError } from "../errors.ts";
-import type {
-  CallOptions,
-  MetricsQuery,
-  MetricsReader,
-  MetricValues,
-  ResourceMetrics,
-} from "../ports/index.ts";
+import type { CallOptions } from "../ports/call-options.ts";
+import type { MetricsQuery, MetricsReader, MetricValues, ResourceMetrics } from "../ports/metrics-reader.ts";
 
 /** metrics:getBatch takes at most 50 resources of one type per call. */
 export const METRICS_BATCH_SIZE = 50;

@@ -1,7 +1,8 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import type { QueueClient } from "@azure/storage-queue";
 import { OpsError } from "../errors.ts";
-import type { QueueName, WorkQueue } from "../ports/incident-store.ts";
+import type { CallOptions } from "../ports/call-options.ts";
+import type { QueueName, WorkQueue } from "../ports/work-queue.ts";
 
 /** Azure Queue storage limits how long a message can stay invisible. */
 const MAX_DELAY_SECONDS = 7 * 24 * 3600;
@@ -16,7 +17,11 @@ export class StorageWorkQueue implements WorkQueue {
 
   constructor(private readonly clientFor: (name: QueueName) => QueueClient) {}
 
-  async send(queue: QueueName, message: object, options: { delayInSeconds?: number } = {}): Promise<void> {
+  async send(
+    queue: QueueName,
+    message: object,
+    options: CallOptions & { delayInSeconds?: number } = {},
+  ): Promise<void> {
     const client = this.clientFor(queue);
     let ready = this.created.get(queue);
     if (!ready) {
@@ -29,6 +34,7 @@ export class StorageWorkQueue implements WorkQueue {
       await client.sendMessage(Buffer.from(JSON.stringify(message)).toString("base64"), {
         visibilityTimeout: delay,
         messageTimeToLive: -1,
+        abortSignal: options.abortSignal,
       });
     } catch (error) {
       this.created.delete(queue);

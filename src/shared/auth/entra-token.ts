@@ -12,8 +12,8 @@ import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jo
 import type { JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import { OpsError } from "../errors.ts";
-import type { Clock } from "../ports/index.ts";
-import { systemClock } from "../ports/index.ts";
+import { type Clock, systemClock } from "../ports/clock.ts";
+import { issuesLine } from "../validation.ts";
 import { AuthError } from "./auth-error.ts";
 import type { Caller } from "./caller.ts";
 
@@ -109,8 +109,10 @@ export class EntraTokenValidator {
   constructor(options: EntraAuthOptions) {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`);
-      throw new OpsError("SettingsInvalid", `Entra auth options are invalid: ${problems.join("; ")}`);
+      throw new OpsError(
+        "SettingsInvalid",
+        `Entra auth options are invalid: ${issuesLine(parsed.error.issues, "options")}`,
+      );
     }
     this.tenantId = parsed.data.tenantId.toLowerCase();
     this.authorityHost = parsed.data.authorityHost.replace(/\/+$/, "");

@@ -1,19 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import type { z } from "zod";
 import { OpsError } from "../errors.ts";
+import { issuesList } from "../validation.ts";
 import { type OpsPolicy, policySchema } from "./policy.ts";
 import { type Settings, pickSettings, settingsSchema, storageSettingIssue } from "./settings.ts";
-
-/** Lists every problem at once, one per line, with the key path: a user fixes them in one go. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
-      return `  - ${path}: ${issue.message}`;
-    })
-    .join("\n");
-}
 
 export function loadSettings(env: Record<string, string | undefined>): Settings {
   const raw = pickSettings(env);
@@ -22,7 +12,7 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   if (!parsed.success || storageIssue) {
     const lines = [
       ...(storageIssue ? [`  - AzureWebJobsStorage: ${storageIssue}`] : []),
-      ...(parsed.success ? [] : [formatIssues(parsed.error.issues)]),
+      ...(parsed.success ? [] : [issuesList(parsed.error.issues)]),
     ];
     throw new OpsError("SettingsInvalid", `app settings are invalid:\n${lines.join("\n")}`);
   }
@@ -34,7 +24,7 @@ export function parsePolicy(raw: unknown, source: string): OpsPolicy {
   if (!parsed.success) {
     throw new OpsError(
       "ConfigInvalid",
-      `ops policy ${source} is invalid:\n${formatIssues(parsed.error.issues)}`,
+      `ops policy ${source} is invalid:\n${issuesList(parsed.error.issues)}`,
     );
   }
   return parsed.data;

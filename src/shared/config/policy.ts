@@ -246,7 +246,7 @@ export const policySchema = z
           });
         }
       }
-      if (window.environment && !(window.environment in policy.environments)) {
+      if (window.environment && !Object.hasOwn(policy.environments, window.environment)) {
         ctx.addIssue({
           code: "custom",
           path: ["maintenanceWindows", index, "environment"],

@@ -6,6 +6,14 @@ import { z } from "zod";
  */
 const url = z.url({ protocol: /^https?$/ });
 
+/** A whole number written plainly: `1e2` and `0x10` are not numbers a person means in a setting. */
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
 export const settingsSchema = z.object({
   /** "managed-identity" in Azure (user-assigned when AZURE_CLIENT_ID is set); "default" for a laptop (az login). */
   PHOENIX_CREDENTIAL: z.enum(["managed-identity", "default"]).default("managed-identity"),
@@ -31,17 +39,23 @@ export const settingsSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/, "letters and digits only, starting with a letter")
     .default("phoenix"),
   /** Per-call timeout for Azure requests, after which the call fails with an error naming the resource. */
-  PHOENIX_AZURE_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
-  PHOENIX_AZURE_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
-  PHOENIX_HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(262_144),
+  PHOENIX_AZURE_TIMEOUT_MS: integer(100, 300_000).default(30_000),
+  PHOENIX_AZURE_MAX_RETRIES: integer(0, 10).default(4),
+  /**
+   * Per-try timeout and retries of storage calls (state, queues, blobs). Short, so that a webhook whose
+   * storage does not answer says 503 within seconds instead of hanging past the caller's patience.
+   */
+  PHOENIX_STORAGE_TIMEOUT_MS: integer(100, 120_000).default(3000),
+  PHOENIX_STORAGE_MAX_RETRIES: integer(0, 10).default(1),
+  PHOENIX_HTTP_MAX_BODY_BYTES: integer(1024, 10_000_000).default(262_144),
   /** Action group payloads (log alerts with search results) can be large. */
-  PHOENIX_ALERTS_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10_000_000).default(1_048_576),
+  PHOENIX_ALERTS_MAX_BODY_BYTES: integer(1024, 10_000_000).default(1_048_576),
   /**
    * How long the webhook gathers concurrent deliveries into one queue message (0: the next turn of the
    * event loop). Twenty milliseconds is nothing next to an action group's patience and, in a storm of a
    * few hundred alerts a second, puts several alerts in each message.
    */
-  PHOENIX_ALERTS_BATCH_WINDOW_MS: z.coerce.number().int().min(0).max(1000).default(20),
+  PHOENIX_ALERTS_BATCH_WINDOW_MS: integer(0, 1000).default(20),
   /** Base URL for links in emails; in Azure it defaults to https://$WEBSITE_HOSTNAME. */
   PHOENIX_PUBLIC_BASE_URL: url.optional(),
   WEBSITE_HOSTNAME: z.string().min(1).optional(),
@@ -65,16 +79,26 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
-/** Checked apart from the schema so that it is reported together with every other bad setting. */
+const serviceUriKeys = [
+  "AzureWebJobsStorage__blobServiceUri",
+  "AzureWebJobsStorage__queueServiceUri",
+  "AzureWebJobsStorage__tableServiceUri",
+] as const;
+
+/**
+ * Checked apart from the schema so that it is reported together with every other bad setting. The app
+ * uses blobs, queues and tables: without a connection string or an account name, each service's URI
+ * must be given, or its address cannot be known.
+ */
 export function storageSettingIssue(raw: Record<string, string>): string | undefined {
-  const configured = [
-    "AzureWebJobsStorage",
-    "AzureWebJobsStorage__accountName",
-    "AzureWebJobsStorage__tableServiceUri",
-  ].some((key) => raw[key] !== undefined);
-  return configured
-    ? undefined
-    : "set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (identity-based)";
+  if (raw.AzureWebJobsStorage !== undefined || raw.AzureWebJobsStorage__accountName !== undefined)
+    return undefined;
+  const missing = serviceUriKeys.filter((key) => raw[key] === undefined);
+  if (missing.length === 0) return undefined;
+  if (missing.length < serviceUriKeys.length) {
+    return `identity-based storage needs AzureWebJobsStorage__accountName or every service URI; missing ${missing.join(", ")}`;
+  }
+  return "set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__accountName (identity-based)";
 }
 
 const settingKeys = new Set<string>(Object.keys(settingsSchema.shape));

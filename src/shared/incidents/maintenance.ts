@@ -1,6 +1,7 @@
 import type { MaintenanceWindow, OpsPolicy } from "../config/policy.ts";
 import { normalizeId } from "../azure-ids.ts";
 import { ncrontab } from "../config/ncrontab.ts";
+import { knownName } from "../names.ts";
 
 function covers(
   window: MaintenanceWindow,
@@ -9,8 +10,12 @@ function covers(
   targets: readonly string[],
 ): boolean {
   if (window.resources && window.resources.length > 0) {
-    const env = window.environment ? policy.environments[window.environment] : undefined;
-    const ids = new Set(window.resources.map((r) => normalizeId(env?.components[r]?.resourceId ?? r)));
+    const env = window.environment ? knownName(policy.environments, window.environment) : undefined;
+    const ids = new Set(
+      window.resources.map((r) =>
+        normalizeId((env ? knownName(env.components, r)?.resourceId : undefined) ?? r),
+      ),
+    );
     return targets.some((t) => ids.has(normalizeId(t)));
   }
   return window.environment !== undefined && window.environment === environment;

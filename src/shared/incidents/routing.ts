@@ -1,6 +1,7 @@
 import type { NormalizedAlert } from "../alerts/model.ts";
 import { parseResourceId } from "../azure-ids.ts";
 import type { OpsPolicy } from "../config/policy.ts";
+import { knownName } from "../names.ts";
 
 export interface Route {
   environment: string | null;
@@ -36,7 +37,7 @@ export function environmentOf(policy: OpsPolicy, targets: readonly string[]): st
 export function routeAlert(policy: OpsPolicy, alert: Pick<NormalizedAlert, "rule" | "targets">): Route {
   const environment = environmentOf(policy, alert.targets);
   const rule = policy.alertRules.find((r) => r.name.toLowerCase() === alert.rule.toLowerCase());
-  const envRecipients = environment ? policy.environments[environment]?.recipients : undefined;
+  const envRecipients = environment ? knownName(policy.environments, environment)?.recipients : undefined;
   return {
     environment,
     recipients: rule?.action.recipients ?? envRecipients ?? policy.incidents.defaultRecipients,

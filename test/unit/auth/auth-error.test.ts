@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthError } from "../../../src/shared/auth/entra-token.ts";
-import { authErrorResponse } from "../../../src/shared/auth/auth-response.ts";
+import { errorResponse } from "../../../src/shared/edge/problem.ts";
+import { silentLogger } from "../../../src/shared/log.ts";
 
 describe("AuthError", () => {
   it("is a 401 for token problems and a 403 for missing permissions", () => {
@@ -15,7 +16,7 @@ describe("AuthError", () => {
     expect(error.challenge).toBe(
       `Bearer realm="phoenix-ops", error="invalid_token", error_description="a 'quoted' ' line''Injected: yes"`,
     );
-    const response = authErrorResponse(error);
+    const response = errorResponse(error, silentLogger);
     expect(response.headers).toMatchObject({ "www-authenticate": error.challenge });
   });
 });

@@ -3,7 +3,8 @@ import { localClients, phoenixOpsApi } from "../../../local/estate/auth/app-regi
 import { mintTestToken } from "../../../local/estate/auth/test-tokens.ts";
 import type { MintOptions } from "../../../local/estate/auth/test-tokens.ts";
 import type { Estate } from "../../../local/estate/index.ts";
-import { authErrorResponse } from "../../../src/shared/auth/auth-response.ts";
+import { errorResponse } from "../../../src/shared/edge/problem.ts";
+import { silentLogger } from "../../../src/shared/log.ts";
 import type { EntraAuthOptions } from "../../../src/shared/auth/entra-token.ts";
 import {
   AuthError,
@@ -253,7 +254,7 @@ describe("EntraTokenValidator", () => {
       const refusal = await expectRefused(validatorFor().validate(bearer(token)), 401, "wrong_audience", [
         token,
       ]);
-      const response = authErrorResponse(refusal);
+      const response = errorResponse(refusal, silentLogger);
       expect(response.status).toBe(401);
       expect(response.headers).toMatchObject({
         "content-type": "application/problem+json",

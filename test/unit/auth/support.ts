@@ -3,7 +3,8 @@ import { expect } from "vitest";
 import type { LocalClient } from "../../../local/estate/auth/app-registrations.ts";
 import type { Estate } from "../../../local/estate/index.ts";
 import { AuthError } from "../../../src/shared/auth/entra-token.ts";
-import { authErrorResponse } from "../../../src/shared/auth/auth-response.ts";
+import { errorResponse } from "../../../src/shared/edge/problem.ts";
+import { silentLogger } from "../../../src/shared/log.ts";
 
 /** A client-credentials token from the estate's Entra token endpoint, as a confidential client gets it. */
 export async function clientToken(
@@ -48,7 +49,7 @@ export async function expectRefused(
   expect(error, `expected ${status} ${code}`).toBeInstanceOf(AuthError);
   const auth = error as AuthError;
   expect({ status: auth.status, code: auth.code }).toEqual({ status, code });
-  const response = authErrorResponse(auth);
+  const response = errorResponse(auth, silentLogger);
   const visible = `${auth.message} ${bodyText(response)} ${JSON.stringify(response.headers)}`;
   for (const secret of secrets.flatMap((s) => s.split(".")).filter((s) => s.length >= 8)) {
     expect(visible).not.toContain(secret);

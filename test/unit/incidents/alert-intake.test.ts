@@ -8,12 +8,9 @@ import {
   alertMessageBytes,
   readAlertQueueMessage,
 } from "../../../src/shared/operations/incidents/alert-intake.ts";
-import {
-  MAX_INLINE_MESSAGE_BYTES,
-  processAlertBatch,
-  receiveAlert,
-} from "../../../src/shared/operations/incidents.ts";
-import { type QueueName, type WorkQueue, queueNames } from "../../../src/shared/ports/incident-store.ts";
+import { MAX_INLINE_MESSAGE_BYTES, receiveAlert } from "../../../src/shared/operations/incidents/intake.ts";
+import { processAlertBatch } from "../../../src/shared/operations/incidents/processing.ts";
+import { type QueueName, type WorkQueue, queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { MemoryWorkQueue } from "../../fakes/incidents.ts";
 import { type TestDeps, commonAlert, makeDeps } from "./support.ts";
 

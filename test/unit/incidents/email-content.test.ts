@@ -4,12 +4,12 @@ import { type AlertValue, type NormalizedAlert, alertSeverities } from "../../..
 import type * as NormalizeModule from "../../../src/shared/alerts/normalize.ts";
 import { normalizeAlert } from "../../../src/shared/alerts/normalize.ts";
 import type { Incident } from "../../../src/shared/incidents/model.ts";
-import { processAlert } from "../../../src/shared/operations/incidents.ts";
+import { processAlert } from "../../../src/shared/operations/incidents/processing.ts";
 import {
   type IncidentEmailKind,
   renderDigestEmail,
   renderIncidentEmail,
-} from "../../../src/shared/reports/incident-email.ts";
+} from "../../../src/shared/operations/incidents/email.ts";
 import { PROD_SUBSCRIPTION, makeDeps, normalized, prodWeb } from "./support.ts";
 
 /** The real normalizer, but one a test can make answer a NormalizedAlert it wrote (bypassing the schema). */

@@ -1,11 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   type EscalationStep,
-  acknowledgeIncident,
-  resolveIncident,
   runEscalationStep,
-} from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+} from "../../../src/shared/operations/incidents/escalation.ts";
+import { acknowledgeIncident, resolveIncident } from "../../../src/shared/operations/incidents/operators.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import {
   type TestDeps,
   advance,

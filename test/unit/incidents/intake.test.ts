@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { alertMessageBytes } from "../../../src/shared/operations/incidents/alert-intake.ts";
+import { type AlertMessage } from "../../../src/shared/ports/alert-intake.ts";
 import {
-  type AlertMessage,
   MAX_INLINE_MESSAGE_BYTES,
   alertKeyOf,
-  processAlert,
   receiveAlert,
-} from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+} from "../../../src/shared/operations/incidents/intake.ts";
+import { processAlert } from "../../../src/shared/operations/incidents/processing.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { type TestDeps, commonAlert, makeDeps, processQueuedAlerts, recipients } from "./support.ts";
 
 let deps: TestDeps;

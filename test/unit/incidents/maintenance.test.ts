@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { activeWindow } from "../../../src/shared/incidents/maintenance.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { deliverAlert, fire, makeDeps, policy, prodApi, prodWeb, resolve, stagingWeb } from "./support.ts";
 
 describe("maintenance windows", () => {

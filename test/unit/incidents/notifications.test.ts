@@ -1,6 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { type NotificationMessage, deliverNotification } from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+import {
+  type NotificationMessage,
+  deliverNotification,
+} from "../../../src/shared/operations/incidents/notifications.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import {
   type TestDeps,
   advance,

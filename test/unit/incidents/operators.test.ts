@@ -5,8 +5,8 @@ import {
   getIncidentWithHistory,
   openManualIncident,
   resolveIncident,
-} from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+} from "../../../src/shared/operations/incidents/operators.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { type TestDeps, advance, deliverAlert, fire, makeDeps, recipients } from "./support.ts";
 
 let deps: TestDeps;

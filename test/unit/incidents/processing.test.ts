@@ -2,8 +2,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { alertSeverities } from "../../../src/shared/alerts/model.ts";
 import { priorityOf } from "../../../src/shared/incidents/model.ts";
 import { dedupKeyOf } from "../../../src/shared/incidents/routing.ts";
-import { acknowledgeIncident, processAlert, receiveAlert } from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+import { acknowledgeIncident } from "../../../src/shared/operations/incidents/operators.ts";
+import { processAlert } from "../../../src/shared/operations/incidents/processing.ts";
+import { receiveAlert } from "../../../src/shared/operations/incidents/intake.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import {
   type TestDeps,
   commonAlert,

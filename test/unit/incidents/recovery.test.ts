@@ -6,11 +6,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import {
   type EscalationStep,
-  processAlert,
-  receiveAlert,
   runEscalationStep,
-} from "../../../src/shared/operations/incidents.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+} from "../../../src/shared/operations/incidents/escalation.ts";
+import { processAlert } from "../../../src/shared/operations/incidents/processing.ts";
+import { receiveAlert } from "../../../src/shared/operations/incidents/intake.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import {
   type AlertSpec,
   type TestDeps,

@@ -3,17 +3,19 @@ import type { AlertSeverity, NormalizedAlert } from "../../../src/shared/alerts/
 import { loadPolicyFile, parsePolicy } from "../../../src/shared/config/load.ts";
 import type { OpsPolicy } from "../../../src/shared/config/policy.ts";
 import { silentLogger } from "../../../src/shared/log.ts";
+import type { IncidentDeps } from "../../../src/shared/operations/incidents/common.ts";
 import {
   type AlertBatch,
-  type AlertMessage,
-  type IncidentDeps,
+  BatchingAlertIntake,
+} from "../../../src/shared/operations/incidents/alert-intake.ts";
+import { receiveAlert } from "../../../src/shared/operations/incidents/intake.ts";
+import {
   type NotificationMessage,
   deliverNotification,
-  processAlert,
-  receiveAlert,
-} from "../../../src/shared/operations/incidents.ts";
-import { BatchingAlertIntake } from "../../../src/shared/operations/incidents/alert-intake.ts";
-import { queueNames } from "../../../src/shared/ports/incident-store.ts";
+} from "../../../src/shared/operations/incidents/notifications.ts";
+import { processAlert } from "../../../src/shared/operations/incidents/processing.ts";
+import type { AlertMessage } from "../../../src/shared/ports/alert-intake.ts";
+import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { FakeEmail, FixedClock, MemoryIncidentStore, MemoryWorkQueue } from "../../fakes/incidents.ts";
 
 const base = loadPolicyFile("config/ops-policy.json");
@@ -104,6 +106,7 @@ export function withLimits(limits: Partial<OpsPolicy["incidents"]>): OpsPolicy {
 export const THURSDAY = "2026-11-26T06:00:00Z";
 
 export type TestDeps = IncidentDeps & {
+  /** The one in-memory store behind the incident, alert, outbox and diagnostics ports. */
   store: MemoryIncidentStore;
   queue: MemoryWorkQueue;
   email: FakeEmail;
@@ -112,11 +115,16 @@ export type TestDeps = IncidentDeps & {
 
 export function makeDeps(at: string = THURSDAY): TestDeps {
   const queue = new MemoryWorkQueue();
+  const store = new MemoryIncidentStore();
   return {
     policy,
-    store: new MemoryIncidentStore(),
+    store,
+    incidents: store,
+    alerts: store,
+    outbox: store,
+    diagnostics: store,
     queue,
-    intake: new BatchingAlertIntake(queue, { windowMs: 0 }),
+    alertIntake: new BatchingAlertIntake(queue, { windowMs: 0 }),
     email: new FakeEmail(),
     clock: new FixedClock(new Date(at)),
     logger: silentLogger,

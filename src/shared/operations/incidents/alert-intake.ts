@@ -1,12 +1,9 @@
 import { z } from "zod";
-import { type WorkQueue, queueNames } from "../../ports/incident-store.ts";
+import { issuesLine } from "../../validation.ts";
+import type { AlertIntake, AlertMessage } from "../../ports/alert-intake.ts";
+import { type WorkQueue, queueNames } from "../../ports/work-queue.ts";
 
-/** One delivery of the webhook, as it travels to the processor: the payload inline or as a blob name. */
-export interface AlertMessage {
-  key: string;
-  raw?: string;
-  blob?: string;
-}
+export type { AlertMessage } from "../../ports/alert-intake.ts";
 
 /** What the alerts queue carries: the deliveries that reached one instance at about the same time. */
 export interface AlertBatch {
@@ -50,17 +47,11 @@ export function readAlertQueueMessage(body: unknown): {
     else
       rejected.push({
         index,
-        issues: parsed.error.issues.map((i) => `${i.path.join(".") || "(message)"}: ${i.message}`).join("; "),
+        issues: issuesLine(parsed.error.issues, "(message)"),
       });
   });
   if (items.length === 0) rejected.push({ index: 0, issues: "alerts: the batch is empty" });
   return { alerts, rejected };
-}
-
-/** Records deliveries durably; resolves once the delivery cannot be lost. */
-export interface AlertIntake {
-  /** `bytes`: the message's alertMessageBytes, when the caller has measured it already. */
-  record(message: AlertMessage, bytes?: number): Promise<void>;
 }
 
 interface Pending {

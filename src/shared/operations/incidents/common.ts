@@ -2,17 +2,17 @@ import { createHash, randomBytes } from "node:crypto";
 import type { OpsPolicy } from "../../config/policy.ts";
 import { type IncidentEvent } from "../../incidents/model.ts";
 import type { Logger } from "../../log.ts";
-import { type IncidentStore, type WorkQueue } from "../../ports/incident-store.ts";
-import type { Clock, EmailSender } from "../../ports/index.ts";
-import { type AlertIntake } from "./alert-intake.ts";
+import type { Ports } from "../../ports/catalogue.ts";
+import type { Clock } from "../../ports/clock.ts";
 
-export interface IncidentDeps {
+/** The ports of the incident pipeline; `alertIntake` records webhook deliveries, a batch per moment. */
+export type IncidentPorts = Pick<
+  Ports,
+  "incidents" | "alerts" | "outbox" | "diagnostics" | "queue" | "alertIntake" | "email"
+>;
+
+export interface IncidentDeps extends IncidentPorts {
   policy: OpsPolicy;
-  store: IncidentStore;
-  queue: WorkQueue;
-  /** Where the webhook records deliveries: the alerts queue, a batch per moment. */
-  intake: AlertIntake;
-  email: EmailSender;
   clock: Clock;
   logger: Logger;
   /** Public base URL of the app, for links in emails; null when unknown. */
@@ -22,7 +22,6 @@ export interface IncidentDeps {
 /** Who did something: an operator's name from their token, or "alert"/"escalation"/"system". */
 export type Actor = string;
 
-export const MAX_TRACKED = 500;
 export const AUTO_RESOLVED = "auto: all alerts resolved";
 
 export function newIncidentId(now: Date): string {

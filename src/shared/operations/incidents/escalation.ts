@@ -1,7 +1,8 @@
-import { queueNames } from "../../ports/incident-store.ts";
-import { type IncidentEmailKind } from "../../reports/incident-email.ts";
+import { queueNames } from "../../ports/work-queue.ts";
+import { type IncidentEmailKind } from "./email.ts";
 import { type IncidentDeps, event, stepOrder } from "./common.ts";
 import { notify } from "./notifications.ts";
+import { knownName } from "../../names.ts";
 
 /*
  * Escalation: each step is a queue message made visible when the previous level's time is up.
@@ -14,12 +15,12 @@ export interface EscalationStep {
 }
 
 export async function runEscalationStep(deps: IncidentDeps, step: EscalationStep): Promise<string> {
-  const incident = await deps.store.getIncident(step.incidentId);
+  const incident = await deps.incidents.getIncident(step.incidentId);
   if (!incident) return "no such incident";
   if (incident.status !== "open") return `stopped: incident is ${incident.status}`;
   if (incident.suppressedBy) return "stopped: suppressed by a maintenance window";
   const policy = incident.escalationPolicy
-    ? deps.policy.escalationPolicies[incident.escalationPolicy]
+    ? knownName(deps.policy.escalationPolicies, incident.escalationPolicy)
     : undefined;
   const level = policy?.levels[step.level];
   if (!policy || !level) return "stopped: no such escalation level";
@@ -44,12 +45,12 @@ export async function runEscalationStep(deps: IncidentDeps, step: EscalationStep
   if (next)
     await deps.queue.send(queueNames.escalations, next, { delayInSeconds: level.minutesToAcknowledge * 60 });
   if (step.level > 0 || step.round > 0) {
-    await deps.store.appendEvent(incident.id, {
+    await deps.incidents.appendEvent(incident.id, {
       ...event(now, "escalated", "escalation", `${label}: ${level.recipients.join(", ")}`),
       id: `escalated-${step.round}-${step.level}`,
     });
   }
-  const updated = await deps.store.updateIncident(incident.id, (current) => {
+  const updated = await deps.incidents.updateIncident(incident.id, (current) => {
     if (current.status !== "open") return undefined;
     if (current.escalation && stepOrder(current.escalation) >= stepOrder(step)) return undefined;
     current.escalation = { level: step.level, round: step.round, nextAt };

@@ -39,8 +39,8 @@ export async function receiveAlert(deps: IncidentDeps, payload: unknown, raw: st
   const { key, result } = alertKeyOf(payload);
   const inline: AlertMessage = { key, raw };
   const inlineBytes = alertMessageBytes(inline);
-  if (inlineBytes <= MAX_INLINE_MESSAGE_BYTES) await deps.intake.record(inline, inlineBytes);
-  else await deps.intake.record({ key, blob: await deps.store.savePayload(key, raw) });
+  if (inlineBytes <= MAX_INLINE_MESSAGE_BYTES) await deps.alertIntake.record(inline, inlineBytes);
+  else await deps.alertIntake.record({ key, blob: await deps.alerts.savePayload(key, raw) });
   return {
     key,
     recognized: result.kind === "alert",

@@ -1,11 +1,7 @@
 import { describeError } from "../../errors.ts";
 import { type Incident, type NotificationRecord } from "../../incidents/model.ts";
-import { queueNames } from "../../ports/incident-store.ts";
-import {
-  type IncidentEmailKind,
-  renderDigestEmail,
-  renderIncidentEmail,
-} from "../../reports/incident-email.ts";
+import { queueNames } from "../../ports/work-queue.ts";
+import { type IncidentEmailKind, renderDigestEmail, renderIncidentEmail } from "./email.ts";
 import { type IncidentDeps, event } from "./common.ts";
 
 /*
@@ -38,7 +34,7 @@ export async function notify(
 
   // One email per incident per step, whatever is retried or redelivered around it.
   if (!(await queueOnce(deps, record))) return;
-  await deps.store.appendEvent(
+  await deps.incidents.appendEvent(
     incident.id,
     event(deps.clock.now(), "notified", "system", `${label ?? step}: ${to.join(", ")}`),
   );
@@ -68,9 +64,9 @@ export async function queueOnce(
   record: NotificationRecord,
   options: { delayInSeconds?: number } = {},
 ): Promise<boolean> {
-  const inserted = (await deps.store.insertNotification(record)) === "inserted";
+  const inserted = (await deps.outbox.insertNotification(record)) === "inserted";
   if (!inserted) {
-    const existing = await deps.store.getNotification(record.incidentId, record.id);
+    const existing = await deps.outbox.getNotification(record.incidentId, record.id);
     if (!existing || existing.status !== "pending" || existing.queuedAt) return false;
   }
   await deps.queue.send(
@@ -78,7 +74,7 @@ export async function queueOnce(
     { incidentId: record.incidentId, notificationId: record.id },
     options,
   );
-  await deps.store.updateNotification(record.incidentId, record.id, {
+  await deps.outbox.updateNotification(record.incidentId, record.id, {
     queuedAt: deps.clock.now().toISOString(),
   });
   return inserted;
@@ -90,12 +86,12 @@ export interface NotificationMessage {
 }
 
 export async function deliverNotification(deps: IncidentDeps, message: NotificationMessage): Promise<string> {
-  const record = await deps.store.getNotification(message.incidentId, message.notificationId);
+  const record = await deps.outbox.getNotification(message.incidentId, message.notificationId);
   if (!record) return "no such notification";
   if (record.status === "sent") return "already sent";
   const now = deps.clock.now();
   const limits = deps.policy.incidents;
-  const allowance = await deps.store.takeEmailAllowance(
+  const allowance = await deps.outbox.takeEmailAllowance(
     now,
     limits.maxEmailsPerMinute,
     limits.maxEmailsPerHour,
@@ -110,7 +106,7 @@ export async function deliverNotification(deps: IncidentDeps, message: Notificat
     const from = `${minute}:00.000Z`;
     const to = new Date(Date.parse(`${minute}:00Z`) + 60_000).toISOString();
     content = renderDigestEmail(
-      await deps.store.listIncidentsOpenedBetween(from, to),
+      await deps.incidents.listIncidentsOpenedBetween(from, to),
       minute,
       deps.apiBaseUrl,
     );
@@ -121,7 +117,7 @@ export async function deliverNotification(deps: IncidentDeps, message: Notificat
     const attempts = record.attempts + 1;
     // Back off up to an hour and keep trying: the email service's outage must not lose a page.
     const delay = Math.min(3600, 5 * 2 ** Math.min(attempts, 10));
-    await deps.store.updateNotification(record.incidentId, record.id, {
+    await deps.outbox.updateNotification(record.incidentId, record.id, {
       attempts,
       lastError: describeError(error),
     });
@@ -134,7 +130,7 @@ export async function deliverNotification(deps: IncidentDeps, message: Notificat
     });
     return `failed, retry in ${delay}s`;
   }
-  await deps.store.updateNotification(record.incidentId, record.id, {
+  await deps.outbox.updateNotification(record.incidentId, record.id, {
     status: "sent",
     sentAt: now.toISOString(),
     attempts: record.attempts + 1,

@@ -2,6 +2,7 @@ import { OpsError } from "../../errors.ts";
 import { type Incident, type IncidentEvent, type Priority } from "../../incidents/model.ts";
 import { type Actor, type IncidentDeps, event, newIncidentId } from "./common.ts";
 import { notify } from "./notifications.ts";
+import { knownName } from "../../names.ts";
 
 /*
  * Operators: acknowledge, resolve and open incidents by hand, and read them with their history.
@@ -14,7 +15,7 @@ export async function acknowledgeIncident(
   note?: string,
 ): Promise<Incident> {
   const now = deps.clock.now();
-  const incident = await deps.store.updateIncident(id, (current) => {
+  const incident = await deps.incidents.updateIncident(id, (current) => {
     if (current.status !== "open") {
       throw new OpsError(
         "Conflict",
@@ -27,7 +28,7 @@ export async function acknowledgeIncident(
     if (current.escalation) current.escalation = { ...current.escalation, nextAt: null };
     return current;
   });
-  await deps.store.appendEvent(id, event(now, "acknowledged", by, note ?? "escalation stopped"));
+  await deps.incidents.appendEvent(id, event(now, "acknowledged", by, note ?? "escalation stopped"));
   return incident;
 }
 
@@ -38,14 +39,14 @@ export async function resolveIncident(
   note?: string,
 ): Promise<Incident> {
   const now = deps.clock.now();
-  const current = await deps.store.getIncident(id);
+  const current = await deps.incidents.getIncident(id);
   if (!current) throw new OpsError("NotFound", `no incident ${id}`);
   if (current.status === "resolved") {
     // Finish a release that failed before, then say it is done already.
-    await deps.store.releaseIncidentKey(current.dedupKey, current.id);
+    await deps.incidents.releaseIncidentKey(current.dedupKey, current.id);
     throw new OpsError("Conflict", `incident ${id} is already resolved`);
   }
-  const incident = await deps.store.updateIncident(id, (latest) => {
+  const incident = await deps.incidents.updateIncident(id, (latest) => {
     if (latest.status === "resolved") throw new OpsError("Conflict", `incident ${id} is already resolved`);
     latest.status = "resolved";
     latest.resolvedAt = now.toISOString();
@@ -53,8 +54,8 @@ export async function resolveIncident(
     if (latest.escalation) latest.escalation = { ...latest.escalation, nextAt: null };
     return latest;
   });
-  await deps.store.releaseIncidentKey(incident.dedupKey, incident.id);
-  await deps.store.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));
+  await deps.incidents.releaseIncidentKey(incident.dedupKey, incident.id);
+  await deps.incidents.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));
   return incident;
 }
 
@@ -73,7 +74,7 @@ export async function openManualIncident(
   by: Actor,
 ): Promise<Incident> {
   const now = deps.clock.now();
-  const env = request.environment ? deps.policy.environments[request.environment] : undefined;
+  const env = request.environment ? knownName(deps.policy.environments, request.environment) : undefined;
   if (request.environment && !env) {
     throw new OpsError("BadRequest", `unknown environment "${request.environment}"`, {
       details: { field: "environment" },
@@ -110,9 +111,9 @@ export async function openManualIncident(
     escalation: null,
     diagnostics: { status: "not-applicable", blob: null, error: null },
   };
-  await deps.store.claimIncidentKey(incident.dedupKey, id);
-  await deps.store.createIncident(incident);
-  await deps.store.appendEvent(
+  await deps.incidents.claimIncidentKey(incident.dedupKey, id);
+  await deps.incidents.createIncident(incident);
+  await deps.incidents.appendEvent(
     id,
     event(now, "opened", by, `incident response activated (${request.priority})`),
   );
@@ -124,8 +125,8 @@ export async function getIncidentWithHistory(
   deps: IncidentDeps,
   id: string,
 ): Promise<{ incident: Incident; history: IncidentEvent[] }> {
-  const incident = await deps.store.getIncident(id);
+  const incident = await deps.incidents.getIncident(id);
   if (!incident) throw new OpsError("NotFound", `no incident ${id}`);
-  const history = await deps.store.listEvents(id);
+  const history = await deps.incidents.listEvents(id);
   return { incident, history };
 }

@@ -3,12 +3,11 @@ import { OpsError, describeError, isOpsError } from "../../errors.ts";
 import { activeWindow } from "../../incidents/maintenance.ts";
 import { type AlertRecord, type Incident, priorityOf } from "../../incidents/model.ts";
 import { dedupKeyOf, routeAlert } from "../../incidents/routing.ts";
-import { queueNames } from "../../ports/incident-store.ts";
+import { queueNames } from "../../ports/work-queue.ts";
 import { type AlertMessage, readAlertQueueMessage } from "./alert-intake.ts";
 import {
   AUTO_RESOLVED,
   type IncidentDeps,
-  MAX_TRACKED,
   event,
   isSite,
   lastSegment,
@@ -18,6 +17,7 @@ import {
 import { runEscalationStep } from "./escalation.ts";
 import { alertKeyOf } from "./intake.ts";
 import { notify, pendingNotification, queueOnce } from "./notifications.ts";
+import { knownName } from "../../names.ts";
 
 /*
  * Processing: alerts into incidents. Every step is safe to repeat: a message that fails half-way is
@@ -69,7 +69,7 @@ export async function processAlert(
   deps: IncidentDeps,
   message: AlertMessage,
 ): Promise<{ incidentId: string | null; outcome: string }> {
-  const raw = message.raw ?? (message.blob ? await deps.store.readPayload(message.blob) : undefined);
+  const raw = message.raw ?? (message.blob ? await deps.alerts.readPayload(message.blob) : undefined);
   if (raw === undefined) {
     deps.logger.warn("alert payload missing", { key: message.key });
     return { incidentId: null, outcome: "payload missing" };
@@ -85,8 +85,8 @@ export async function processAlert(
     raw,
     incidentId: null,
   };
-  if ((await deps.store.insertAlert(record)) === "exists") {
-    const existing = await deps.store.getAlert(key);
+  if ((await deps.alerts.insertAlert(record)) === "exists") {
+    const existing = await deps.alerts.getAlert(key);
     if (existing?.status === "processed") return { incidentId: existing.incidentId, outcome: "duplicate" };
   }
   const outcome = record.alert
@@ -97,7 +97,7 @@ export async function processAlert(
         record.unrecognized?.fingerprint ?? key,
         raw,
       );
-  await deps.store.markAlertProcessed(key, outcome.incidentId);
+  await deps.alerts.markAlertProcessed(key, outcome.incidentId);
   return outcome;
 }
 
@@ -106,19 +106,21 @@ async function applyAlert(
   alert: NormalizedAlert,
   key: string,
 ): Promise<{ incidentId: string | null; outcome: string }> {
-  const { store, clock } = deps;
+  const { clock } = deps;
   const now = clock.now();
   const dedupKey = dedupKeyOf(alert);
   const alertHash = sha256(alert.alertId).slice(0, 16);
   const eventKey = key.slice(0, 16);
 
   if (alert.condition === "resolved") {
-    const openId = await store.findIncidentKey(dedupKey);
+    const openId = await deps.incidents.findIncidentKey(dedupKey);
     if (!openId) return { incidentId: null, outcome: "resolution without an open incident" };
     let resolvedNow = false;
-    const incident = await store.updateIncident(openId, (current) => {
+    const incident = await deps.incidents.updateIncident(openId, (current) => {
       if (current.appliedAlertKeys.includes(eventKey)) return undefined;
-      current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
+      current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(
+        -deps.policy.incidents.maxAlertsPerIncident,
+      );
       current.alertCount += 1;
       current.lastAlertAt = now.toISOString();
       current.activeAlerts = current.activeAlerts.filter((a) => a !== alertHash);
@@ -135,7 +137,7 @@ async function applyAlert(
       // Also on a redelivery: a history event, release or email that failed the first time is
       // finished now (the event has an id, the email an outbox row).
       if (incident.resolvedBy === AUTO_RESOLVED)
-        await store.appendEvent(incident.id, {
+        await deps.incidents.appendEvent(incident.id, {
           ...event(
             new Date(incident.resolvedAt ?? now.toISOString()),
             "auto-resolved",
@@ -144,7 +146,7 @@ async function applyAlert(
           ),
           id: "auto-resolved",
         });
-      await store.releaseIncidentKey(dedupKey, incident.id);
+      await deps.incidents.releaseIncidentKey(dedupKey, incident.id);
       if (incident.resolvedBy === AUTO_RESOLVED && !incident.suppressedBy)
         await notify(deps, incident, "resolved", "resolved", incident.recipients);
     }
@@ -153,13 +155,13 @@ async function applyAlert(
 
   const route = routeAlert(deps.policy, alert);
   const window = activeWindow(deps.policy, route.environment, alert.targets, now);
-  let claimed = await store.claimIncidentKey(dedupKey, newIncidentId(now));
-  let incident = await store.getIncident(claimed.incidentId);
+  let claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
+  let incident = await deps.incidents.getIncident(claimed.incidentId);
   if (incident?.status === "resolved") {
     // A resolved incident whose key was never freed (the release failed): free it and start afresh.
-    await store.releaseIncidentKey(dedupKey, incident.id);
-    claimed = await store.claimIncidentKey(dedupKey, newIncidentId(now));
-    incident = await store.getIncident(claimed.incidentId);
+    await deps.incidents.releaseIncidentKey(dedupKey, incident.id);
+    claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
+    incident = await deps.incidents.getIncident(claimed.incidentId);
   }
   let opener = false;
   if (!incident) {
@@ -198,11 +200,11 @@ async function applyAlert(
         error: null,
       },
     };
-    if ((await store.createIncident(fresh)) === "created") {
+    if ((await deps.incidents.createIncident(fresh)) === "created") {
       incident = fresh;
       opener = true;
     } else {
-      incident = await store.getIncident(claimed.incidentId);
+      incident = await deps.incidents.getIncident(claimed.incidentId);
       if (!incident)
         throw new OpsError("Conflict", `incident ${claimed.incidentId} vanished while opening`, {
           retryable: true,
@@ -214,13 +216,17 @@ async function applyAlert(
       // Seen before: if this alert opened the incident, the opening may not have finished; redo it.
       opener = incident.appliedAlertKeys[0] === eventKey;
     } else {
-      incident = await store.updateIncident(incident.id, (current) => {
+      incident = await deps.incidents.updateIncident(incident.id, (current) => {
         if (current.appliedAlertKeys.includes(eventKey)) return undefined;
-        current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(-MAX_TRACKED);
+        current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(
+          -deps.policy.incidents.maxAlertsPerIncident,
+        );
         current.alertCount += 1;
         current.lastAlertAt = now.toISOString();
         if (!current.activeAlerts.includes(alertHash))
-          current.activeAlerts = [...current.activeAlerts, alertHash].slice(-MAX_TRACKED);
+          current.activeAlerts = [...current.activeAlerts, alertHash].slice(
+            -deps.policy.incidents.maxAlertsPerIncident,
+          );
         current.values = alert.values;
         return current;
       });
@@ -229,7 +235,7 @@ async function applyAlert(
   if (!opener) return { incidentId: incident.id, outcome: "added to open incident" };
   // Opening: every step below is idempotent (history events have ids, diagnostics check their blob,
   // emails have an outbox row), so a redelivered opening finishes what a failed one left undone.
-  await store.appendEvent(incident.id, {
+  await deps.incidents.appendEvent(incident.id, {
     ...event(
       new Date(incident.openedAt),
       "opened",
@@ -241,7 +247,7 @@ async function applyAlert(
   if (incident.diagnostics.status === "pending")
     await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
   if (incident.suppressedBy) {
-    await store.appendEvent(incident.id, {
+    await deps.incidents.appendEvent(incident.id, {
       ...event(now, "suppressed", "system", `maintenance window "${incident.suppressedBy}": nobody paged`),
       id: "suppressed",
     });
@@ -259,8 +265,8 @@ async function openUnrecognized(
 ): Promise<{ incidentId: string; outcome: string }> {
   const now = deps.clock.now();
   const dedupKey = `unrecognized|${fingerprint}`;
-  const claimed = await deps.store.claimIncidentKey(dedupKey, newIncidentId(now));
-  let incident = await deps.store.getIncident(claimed.incidentId);
+  const claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
+  let incident = await deps.incidents.getIncident(claimed.incidentId);
   if (!incident) {
     incident = {
       id: claimed.incidentId,
@@ -292,15 +298,15 @@ async function openUnrecognized(
       escalation: null,
       diagnostics: { status: "not-applicable", blob: null, error: null },
     };
-    if ((await deps.store.createIncident(incident)) !== "created") {
-      incident = await deps.store.getIncident(claimed.incidentId);
+    if ((await deps.incidents.createIncident(incident)) !== "created") {
+      incident = await deps.incidents.getIncident(claimed.incidentId);
       if (!incident)
         throw new OpsError("Conflict", `incident ${claimed.incidentId} vanished while opening`, {
           retryable: true,
         });
     }
   }
-  await deps.store.appendEvent(incident.id, {
+  await deps.incidents.appendEvent(incident.id, {
     ...event(new Date(incident.openedAt), "opened", incident.openedBy, reason),
     id: "opened",
   });
@@ -311,7 +317,7 @@ async function openUnrecognized(
 
 /** First page of a new incident: level 0 of its escalation policy, or its recipients once. */
 async function page(deps: IncidentDeps, incident: Incident): Promise<void> {
-  if (incident.escalationPolicy && deps.policy.escalationPolicies[incident.escalationPolicy]) {
+  if (incident.escalationPolicy && knownName(deps.policy.escalationPolicies, incident.escalationPolicy)) {
     await runEscalationStep(deps, { incidentId: incident.id, level: 0, round: 0 });
     return;
   }
@@ -321,7 +327,7 @@ async function page(deps: IncidentDeps, incident: Incident): Promise<void> {
 /** The opening email, or a place in the minute's digest when many incidents open at once. */
 async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<void> {
   const minute = incident.openedAt.slice(0, 16);
-  const openings = await deps.store.countOpening(minute, incident.id);
+  const openings = await deps.outbox.countOpening(minute, incident.id);
   const threshold = deps.policy.incidents.digestThreshold;
   if (openings <= threshold) {
     await notify(deps, incident, "opened", "open", incident.recipients);
@@ -342,7 +348,7 @@ async function notifyOpening(deps: IncidentDeps, incident: Incident): Promise<vo
   const end = new Date(Date.parse(`${minute}:00Z`) + 60_000);
   const delay = Math.max(1, Math.ceil((end.getTime() - deps.clock.now().getTime()) / 1000) + 5);
   await queueOnce(deps, record, { delayInSeconds: delay });
-  await deps.store.appendEvent(incident.id, {
+  await deps.incidents.appendEvent(incident.id, {
     ...event(deps.clock.now(), "notified", "system", `included in the digest for ${minute} UTC`),
     id: `digest-${minute}`,
   });

@@ -1,0 +1,4 @@
+/** What every port call accepts, as the Azure SDK's operation options do. */
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+}

@@ -1,0 +1,51 @@
+import type { AlertIntake } from "./alert-intake.ts";
+import type { AlertStore } from "./alert-store.ts";
+import type { DiagnosticsStore } from "./diagnostics-store.ts";
+import type { EmailSender } from "./email-sender.ts";
+import type { HealthProbe } from "./health-probe.ts";
+import type { IncidentStore } from "./incident-store.ts";
+import type { LogsReader } from "./logs-reader.ts";
+import type { MetricsReader } from "./metrics-reader.ts";
+import type { NotificationOutbox } from "./notification-outbox.ts";
+import type { ResourceInventory } from "./resource-inventory.ts";
+import type { RunHistory } from "./run-history.ts";
+import type { ScheduledRunClaims } from "./scheduled-run-claims.ts";
+import type { WorkQueue } from "./work-queue.ts";
+
+/**
+ * Every port by the name a procedure declares it under. The composition folder builds one of each per
+ * process, lazily; a procedure is handed only the ones it declares.
+ */
+export interface Ports {
+  inventory: ResourceInventory;
+  metrics: MetricsReader;
+  probe: HealthProbe;
+  email: EmailSender;
+  logs: LogsReader;
+  runHistory: RunHistory;
+  runClaims: ScheduledRunClaims;
+  incidents: IncidentStore;
+  alerts: AlertStore;
+  outbox: NotificationOutbox;
+  diagnostics: DiagnosticsStore;
+  queue: WorkQueue;
+  alertIntake: AlertIntake;
+}
+
+export type PortName = keyof Ports;
+
+export const portNames = [
+  "inventory",
+  "metrics",
+  "probe",
+  "email",
+  "logs",
+  "runHistory",
+  "runClaims",
+  "incidents",
+  "alerts",
+  "outbox",
+  "diagnostics",
+  "queue",
+  "alertIntake",
+] as const satisfies readonly PortName[];

@@ -1,0 +1,41 @@
+import { healthCheck, healthCheckList, healthCheckShow } from "../operations/health-check/declaration.ts";
+import {
+  alertsProcess,
+  alertsWebhook,
+  diagnosticsCollect,
+  escalationStep,
+  incidentResponse,
+  incidentsAcknowledge,
+  incidentsDiagnostics,
+  incidentsList,
+  incidentsResolve,
+  incidentsShow,
+  notificationSend,
+} from "../operations/incidents/declaration.ts";
+import type { AnyProcedure } from "./declaration.ts";
+
+/**
+ * Every procedure of the app. The Functions triggers, the HTTP API and the CLI are built from this
+ * list; adding a procedure is its folder plus a line here.
+ */
+export const procedures: readonly AnyProcedure[] = [
+  healthCheck,
+  healthCheckList,
+  healthCheckShow,
+  incidentResponse,
+  incidentsList,
+  incidentsShow,
+  incidentsDiagnostics,
+  incidentsAcknowledge,
+  incidentsResolve,
+  alertsWebhook,
+  alertsProcess,
+  escalationStep,
+  notificationSend,
+  diagnosticsCollect,
+];
+
+/** The function-name stem of a procedure: its name in kebab case ("incidents list" → "incidents-list"). */
+export function functionName(procedure: AnyProcedure): string {
+  return procedure.name.replace(/\s+/g, "-");
+}
