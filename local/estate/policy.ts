@@ -25,6 +25,8 @@ export function demoEnvironment(estateUrl: string): EnvironmentPolicyInput {
     resourceGroup: demo.resourceGroup,
     region: demo.region,
     logAnalyticsWorkspaceId: demo.workspaceId,
+    logAnalyticsWorkspaceName: demo.workspace,
+    appServicePlan: demoIds.plan,
     recipients: [...demo.recipients],
     components: {
       webapp: siteComponent(
@@ -78,6 +80,8 @@ export function demoPolicy(estateUrl: string): OpsPolicyInput {
         threshold: 80,
         window: "PT5M",
         action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
+        metric: "CpuPercentage",
+        target: { environment: demo.environment, resource: "plan" },
       },
     ],
   };

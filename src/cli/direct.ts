@@ -23,7 +23,7 @@ export async function runDirect(
     { invocationId, functionName: procedure.name },
   );
   if (!runtime) {
-    // The policy is the procedure's input here; it is given no ports and no estate.
+    // A local procedure reads its own files: it declares no ports and is given no policy or estate.
     return procedure.run({} as never, input, {
       policy: undefined as never,
       clock: { now: () => new Date() },

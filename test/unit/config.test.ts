@@ -2,6 +2,44 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadPolicyFile, loadSettings, parsePolicy } from "../../src/shared/config/load.ts";
 import { policyJsonSchema } from "../../src/shared/config/policy-json-schema.ts";
+import { settingsSchema, storageSettingIssue } from "../../src/shared/config/settings.ts";
+
+describe("app settings", () => {
+  it("local.settings.sample.json documents exactly the settings the app reads", () => {
+    const sample = JSON.parse(readFileSync("local.settings.sample.json", "utf8")) as {
+      Values: Record<string, string>;
+    };
+    const documented = Object.keys(sample.Values)
+      .filter((key) => !key.endsWith("__comment") && key !== "FUNCTIONS_WORKER_RUNTIME")
+      .sort();
+    expect(documented).toEqual(Object.keys(settingsSchema.shape).sort());
+  });
+
+  it("asks for what identity-based storage needs instead of building addresses from nothing", () => {
+    expect(storageSettingIssue({ AzureWebJobsStorage__accountName: "acct" })).toBeUndefined();
+    expect(
+      storageSettingIssue({
+        AzureWebJobsStorage__blobServiceUri: "https://a.blob.core.windows.net",
+        AzureWebJobsStorage__queueServiceUri: "https://a.queue.core.windows.net",
+        AzureWebJobsStorage__tableServiceUri: "https://a.table.core.windows.net",
+      }),
+    ).toBeUndefined();
+    expect(
+      storageSettingIssue({ AzureWebJobsStorage__tableServiceUri: "https://a.table.core.windows.net" }),
+    ).toBe(
+      "identity-based storage needs AzureWebJobsStorage__accountName or every service URI; missing AzureWebJobsStorage__blobServiceUri, AzureWebJobsStorage__queueServiceUri",
+    );
+    expect(() =>
+      loadSettings({ AzureWebJobsStorage__queueServiceUri: "https://a.queue.core.windows.net" }),
+    ).toThrow(/missing AzureWebJobsStorage__blobServiceUri, AzureWebJobsStorage__tableServiceUri/);
+  });
+
+  it.each(["1e2", "0x10", "12.5", "-1", " 7"])("refuses %j as a whole-number setting", (text) => {
+    expect(() =>
+      loadSettings({ AzureWebJobsStorage: "UseDevelopmentStorage=true", PHOENIX_AZURE_MAX_RETRIES: text }),
+    ).toThrow(/PHOENIX_AZURE_MAX_RETRIES/);
+  });
+});
 
 describe("ops policy", () => {
   it("accepts the shipped policy, including the guide's alertRules block as written", () => {
@@ -13,6 +51,11 @@ describe("ops policy", () => {
         threshold: 80,
         window: "PT5M",
         action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
+        metric: "CpuPercentage",
+        target: { environment: "prod", resource: "plan" },
+        operator: "GreaterThan",
+        aggregation: "Average",
+        severity: 2,
       },
     ]);
   });

@@ -1,4 +1,5 @@
 import { WebSiteManagementClient } from "@azure/arm-appservice";
+import { MonitorClient } from "@azure/arm-monitor";
 import { SqlManagementClient } from "@azure/arm-sql";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
@@ -12,6 +13,8 @@ export interface AzureClients {
   webSites: (subscriptionId: string) => WebSiteManagementClient;
   sql: (subscriptionId: string) => SqlManagementClient;
   metrics: (region: string) => MetricsClient;
+  /** Azure Monitor on Resource Manager (Metrics_List, metric definitions). */
+  monitor: (subscriptionId: string) => MonitorClient;
   logs: () => LogsQueryClient;
   /** Null when email is not configured. */
   email: () => EmailClient | null;
@@ -47,6 +50,14 @@ export function createAzureClients(settings: Settings, credential: TokenCredenti
           credential,
           { ...options, audience: scope(settings.PHOENIX_METRICS_AUDIENCE) },
         ),
+    ),
+    monitor: perKey(
+      (subscriptionId) =>
+        new MonitorClient(credential, subscriptionId, {
+          ...options,
+          endpoint: settings.PHOENIX_ARM_ENDPOINT,
+          credentialScopes: [armScope],
+        }),
     ),
     logs: once(
       () =>

@@ -3,6 +3,7 @@ import { AcsEmailSender } from "../adapters/acs-email.ts";
 import { ArmInventory } from "../adapters/arm-inventory.ts";
 import { FetchHealthProbe } from "../adapters/http-probe.ts";
 import { LogAnalyticsReader } from "../adapters/log-analytics.ts";
+import { MonitorMetricSeriesReader } from "../adapters/monitor-metric-series.ts";
 import { MonitorMetricsReader } from "../adapters/monitor-metrics.ts";
 import { StorageWorkQueue } from "../adapters/storage-work-queue.ts";
 import { TableIncidentStore } from "../adapters/table-incident-store.ts";
@@ -44,6 +45,7 @@ export function createPortFactories(
   return {
     inventory: once(() => new ArmInventory({ webSites: azure.webSites, sql: azure.sql })),
     metrics: once(() => new MonitorMetricsReader(azure.metrics)),
+    metricSeries: once(() => new MonitorMetricSeriesReader(azure.monitor)),
     probe: once(() => new FetchHealthProbe()),
     email: once(() => emailSender(settings, azure)),
     logs: once(() => new LogAnalyticsReader(azure.logs())),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { metricsOfType, resourceTypeOf } from "../azure-metrics.ts";
 import { ncrontab } from "./ncrontab.ts";
 
 /**
@@ -90,7 +91,15 @@ const environmentSchema = z
     subscriptionId: z.uuid(),
     resourceGroup: z.string().min(1),
     region: z.string().min(1).describe("Azure region of the environment's resources, e.g. westeurope"),
-    logAnalyticsWorkspaceId: z.uuid().optional(),
+    logAnalyticsWorkspaceId: z
+      .uuid()
+      .optional()
+      .describe("The Log Analytics workspace's id (its customer id)"),
+    logAnalyticsWorkspaceName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The workspace's name, as `az monitor log-analytics query --workspace-name` takes it"),
     components: z
       .record(
         z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "component names are lowercase kebab-case"),
@@ -98,6 +107,7 @@ const environmentSchema = z
       )
       .refine((c) => Object.keys(c).length > 0, { message: "an environment needs at least one component" }),
     recipients: z.array(email).min(1).describe("Who is told when a procedure finds a problem"),
+    appServicePlan: resourceId.optional().describe("The App Service plan the environment's sites run on"),
   })
   .strict();
 export type EnvironmentPolicy = z.infer<typeof environmentSchema>;
@@ -117,8 +127,26 @@ const alertRuleSchema = z
     window: durationIso.optional(),
     action: z.object({ type: z.literal("email"), recipients: z.array(email).min(1) }).strict(),
     escalationPolicy: z.string().min(1).optional(),
+    /** With a metric and a target the rule stands for an Azure Monitor metric alert rule; without, it routes only. */
+    metric: z.string().min(1).optional().describe("The platform metric the rule watches, e.g. CpuPercentage"),
+    target: z
+      .object({
+        environment: z.string().min(1),
+        resource: z
+          .string()
+          .min(1)
+          .describe('"plan" (the environment\'s App Service plan) or a component name'),
+      })
+      .strict()
+      .optional(),
+    operator: z
+      .enum(["GreaterThan", "GreaterThanOrEqual", "LessThan", "LessThanOrEqual"])
+      .default("GreaterThan"),
+    aggregation: z.enum(["Average", "Maximum", "Minimum", "Total", "Count"]).default("Average"),
+    severity: z.number().int().min(0).max(4).default(2).describe("Azure Monitor severity, Sev0 to Sev4"),
   })
   .strict();
+export type AlertRulePolicy = z.infer<typeof alertRuleSchema>;
 
 const escalationPolicySchema = z
   .object({
@@ -234,6 +262,11 @@ export const policySchema = z
         message: `no escalation policy "${policy.incidents.defaultEscalationPolicy}"`,
       });
     }
+    policy.alertRules.forEach((rule, index) => {
+      for (const issue of alertRuleIssues(policy.environments, rule)) {
+        ctx.addIssue({ code: "custom", path: ["alertRules", index, ...issue.path], message: issue.message });
+      }
+    });
     policy.maintenanceWindows.forEach((window, index) => {
       if (window.schedule) {
         try {
@@ -258,3 +291,69 @@ export const policySchema = z
 
 export type OpsPolicy = z.infer<typeof policySchema>;
 export type OpsPolicyInput = z.input<typeof policySchema>;
+
+/** The resource an alert rule's target names: the environment's plan or one of its components. */
+export function alertRuleTarget(
+  environments: Readonly<Record<string, EnvironmentPolicy>>,
+  rule: Pick<AlertRulePolicy, "target">,
+): string | undefined {
+  if (!rule.target || !Object.hasOwn(environments, rule.target.environment)) return undefined;
+  const env = environments[rule.target.environment];
+  if (!env) return undefined;
+  if (rule.target.resource === "plan") return env.appServicePlan;
+  return Object.hasOwn(env.components, rule.target.resource)
+    ? env.components[rule.target.resource]?.resourceId
+    : undefined;
+}
+
+/** What is wrong with a rule against the environments: its target must exist and have its metric. */
+export function alertRuleIssues(
+  environments: Readonly<Record<string, EnvironmentPolicy>>,
+  rule: Pick<AlertRulePolicy, "metric" | "target" | "threshold" | "window">,
+): { path: (string | number)[]; message: string }[] {
+  if (rule.metric === undefined && rule.target === undefined) return [];
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  if (rule.metric === undefined)
+    issues.push({ path: ["metric"], message: "a rule with a target needs a metric" });
+  if (rule.target === undefined) {
+    issues.push({ path: ["target"], message: "a rule with a metric needs a target" });
+    return issues;
+  }
+  if (rule.threshold === undefined)
+    issues.push({ path: ["threshold"], message: "a metric rule needs a threshold" });
+  if (rule.window === undefined) issues.push({ path: ["window"], message: "a metric rule needs a window" });
+  if (!Object.hasOwn(environments, rule.target.environment)) {
+    issues.push({ path: ["target", "environment"], message: `no environment "${rule.target.environment}"` });
+    return issues;
+  }
+  const resource = alertRuleTarget(environments, rule);
+  if (!resource) {
+    const env = environments[rule.target.environment];
+    issues.push({
+      path: ["target", "resource"],
+      message:
+        rule.target.resource === "plan"
+          ? `environment "${rule.target.environment}" names no appServicePlan`
+          : `no component "${rule.target.resource}" in ${rule.target.environment}; known: plan, ${Object.keys(env?.components ?? {}).join(", ")}`,
+    });
+    return issues;
+  }
+  const type = resourceTypeOf(resource) ?? "";
+  const metrics = metricsOfType(type);
+  if (
+    rule.metric !== undefined &&
+    metrics &&
+    !metrics.some((m) => m.toLowerCase() === rule.metric?.toLowerCase())
+  ) {
+    issues.push({
+      path: ["metric"],
+      message: `${type} has no metric "${rule.metric}"; it has: ${metrics.join(", ")}`,
+    });
+  }
+  if (!metrics)
+    issues.push({
+      path: ["target", "resource"],
+      message: `metric alerts on ${type || resource} are not known`,
+    });
+  return issues;
+}

@@ -5,6 +5,7 @@ import type { EmailSender } from "./email-sender.ts";
 import type { HealthProbe } from "./health-probe.ts";
 import type { IncidentStore } from "./incident-store.ts";
 import type { LogsReader } from "./logs-reader.ts";
+import type { MetricSeriesReader } from "./metric-series-reader.ts";
 import type { MetricsReader } from "./metrics-reader.ts";
 import type { NotificationOutbox } from "./notification-outbox.ts";
 import type { ResourceInventory } from "./resource-inventory.ts";
@@ -19,6 +20,7 @@ import type { WorkQueue } from "./work-queue.ts";
 export interface Ports {
   inventory: ResourceInventory;
   metrics: MetricsReader;
+  metricSeries: MetricSeriesReader;
   probe: HealthProbe;
   email: EmailSender;
   logs: LogsReader;
@@ -37,6 +39,7 @@ export type PortName = keyof Ports;
 export const portNames = [
   "inventory",
   "metrics",
+  "metricSeries",
   "probe",
   "email",
   "logs",

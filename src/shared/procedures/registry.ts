@@ -1,3 +1,4 @@
+import { alertsValidate } from "../operations/alert-rules/declaration.ts";
 import { healthCheck, healthCheckList, healthCheckShow } from "../operations/health-check/declaration.ts";
 import {
   alertsProcess,
@@ -12,6 +13,8 @@ import {
   incidentsShow,
   notificationSend,
 } from "../operations/incidents/declaration.ts";
+import { logsQuery } from "../operations/logs/declaration.ts";
+import { metricsList } from "../operations/metrics/declaration.ts";
 import type { AnyProcedure } from "./declaration.ts";
 
 /**
@@ -33,6 +36,9 @@ export const procedures: readonly AnyProcedure[] = [
   escalationStep,
   notificationSend,
   diagnosticsCollect,
+  metricsList,
+  logsQuery,
+  alertsValidate,
 ];
 
 /** The function-name stem of a procedure: its name in kebab case ("incidents list" → "incidents-list"). */
