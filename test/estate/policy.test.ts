@@ -39,6 +39,11 @@ describe("demoPolicy", () => {
         threshold: 80,
         window: "PT5M",
         action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
+        metric: "CpuPercentage",
+        target: { environment: "prod", resource: "plan" },
+        operator: "GreaterThan",
+        aggregation: "Average",
+        severity: 2,
       },
     ]);
   });

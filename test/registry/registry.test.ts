@@ -16,7 +16,9 @@ afterAll(async () => {
 
 interface HostFunction {
   name: string;
-  config: { bindings: { type: string; route?: string; methods?: string[]; schedule?: string; queueName?: string }[] };
+  config: {
+    bindings: { type: string; route?: string; methods?: string[]; schedule?: string; queueName?: string }[];
+  };
 }
 
 describe("the registry", () => {
@@ -32,9 +34,13 @@ describe("the registry", () => {
   });
 
   it("is what the Functions worker indexes when it loads the app through package.json main", () => {
-    const result = spawnSync(process.execPath, ["--import", "tsx", "test/registry/load-through-main.ts", "."], {
-      encoding: "utf8",
-    });
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", "test/registry/load-through-main.ts", "."],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(result.stderr).toBe("");
     const registered = JSON.parse(result.stdout) as string[];
     const expected = procedures.flatMap((p) => [
@@ -46,44 +52,57 @@ describe("the registry", () => {
   });
 });
 
-describe.each(procedures.filter((p) => p.http).map((p) => [p.name, p] as const))("HTTP: %s", (_name, procedure) => {
-  it("is served by the app at its route and method", async () => {
-    const response = await fetch(`${stack.hostUrl}/admin/functions`);
-    const functions = (await response.json()) as HostFunction[];
-    const fn = functions.find((f) => f.name === functionName(procedure));
-    const trigger = fn?.config.bindings.find((b) => b.type === "httpTrigger");
-    expect(trigger?.route).toBe(procedure.http?.route);
-    expect(trigger?.methods?.map((m) => m.toUpperCase())).toEqual([procedure.http?.method]);
-    const route = (procedure.http?.route ?? "").replace(/\{\w+\}/g, "x");
-    const answer = await fetch(`${stack.hostUrl}/api/${route}`, {
-      method: procedure.http?.method,
-      ...(procedure.http?.method === "POST" ? { headers: { "content-type": "application/json" }, body: "{}" } : {}),
+describe.each(procedures.filter((p) => p.http).map((p) => [p.name, p] as const))(
+  "HTTP: %s",
+  (_name, procedure) => {
+    it("is served by the app at its route and method", async () => {
+      const response = await fetch(`${stack.hostUrl}/admin/functions`);
+      const functions = (await response.json()) as HostFunction[];
+      const fn = functions.find((f) => f.name === functionName(procedure));
+      const trigger = fn?.config.bindings.find((b) => b.type === "httpTrigger");
+      expect(trigger?.route).toBe(procedure.http?.route);
+      expect(trigger?.methods?.map((m) => m.toUpperCase())).toEqual([procedure.http?.method]);
+      const route = (procedure.http?.route ?? "").replace(/\{\w+\}/g, "x");
+      const answer = await fetch(`${stack.hostUrl}/api/${route}`, {
+        method: procedure.http?.method,
+        ...(procedure.http?.method === "POST"
+          ? { headers: { "content-type": "application/json" }, body: "{}" }
+          : {}),
+      });
+      // The app's own answer (a problem from its edge), never the host's empty 404.
+      expect(answer.headers.get("content-type")).toMatch(/json/);
+      if (procedure.http?.auth !== "webhook") expect(answer.status).toBe(401);
     });
-    // The app's own answer (a problem from its edge), never the host's empty 404.
-    expect(answer.headers.get("content-type")).toMatch(/json/);
-    if (procedure.http?.auth !== "webhook") expect(answer.status).toBe(401);
-  });
-});
+  },
+);
 
-describe.each(procedures.filter((p) => p.timer).map((p) => [p.name, p] as const))("timer: %s", (_name, procedure) => {
-  it("is scheduled on its NCRONTAB schedule", async () => {
-    const functions = (await (await fetch(`${stack.hostUrl}/admin/functions`)).json()) as HostFunction[];
-    const trigger = functions
-      .find((f) => f.name === procedure.timer?.name)
-      ?.config.bindings.find((b) => b.type === "timerTrigger");
-    expect(trigger?.schedule).toBe(procedure.timer?.schedule);
-  });
-});
+describe.each(procedures.filter((p) => p.timer).map((p) => [p.name, p] as const))(
+  "timer: %s",
+  (_name, procedure) => {
+    it("is scheduled on its NCRONTAB schedule", async () => {
+      const functions = (await (await fetch(`${stack.hostUrl}/admin/functions`)).json()) as HostFunction[];
+      const trigger = functions
+        .find((f) => f.name === procedure.timer?.name)
+        ?.config.bindings.find((b) => b.type === "timerTrigger");
+      expect(trigger?.schedule).toBe(procedure.timer?.schedule);
+    });
+  },
+);
 
-describe.each(procedures.filter((p) => !p.cli?.hidden).map((p) => [p.name, p] as const))("CLI: %s", (name, procedure) => {
-  it("answers --help with every flag of its input, without starting anything", async () => {
-    const result = await runCli([...name.split(" "), "--help"], {});
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(procedure.summary.slice(0, 40));
-    for (const field of inputFields(procedure.input)) {
-      const positional = procedure.cli?.positionals?.includes(field.name);
-      expect(result.stdout).toContain(positional ? `<${kebabCase(field.name)}>` : `--${kebabCase(field.name)}`);
-    }
-    expect(result.stdout).toContain("--output");
-  });
-});
+describe.each(procedures.filter((p) => !p.cli?.hidden).map((p) => [p.name, p] as const))(
+  "CLI: %s",
+  (name, procedure) => {
+    it("answers --help with every flag of its input, without starting anything", async () => {
+      const result = await runCli([...name.split(" "), "--help"], {});
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(procedure.summary.slice(0, 40));
+      for (const field of inputFields(procedure.input)) {
+        const positional = procedure.cli?.positionals?.includes(field.name);
+        expect(result.stdout).toContain(
+          positional ? `<${kebabCase(field.name)}>` : `--${kebabCase(field.name)}`,
+        );
+      }
+      expect(result.stdout).toContain("--output");
+    });
+  },
+);

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "../hashing.ts";
 import type { EmailClient } from "@azure/communication-email";
 import { OpsError, fromAzureError } from "../errors.ts";
 import type { CallOptions } from "../ports/call-options.ts";
@@ -50,7 +50,7 @@ export class AcsEmailSender implements EmailSender {
 
 /** A stable UUID (version 8 layout) from any key, because ACS wants Operation-Id to be a UUID. */
 export function uuidFromKey(key: string): string {
-  const hex = createHash("sha256").update(key).digest("hex").slice(0, 32).split("");
+  const hex = sha256(key).slice(0, 32).split("");
   hex[12] = "8";
   hex[16] = ((parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);
   const h = hex.join("");

@@ -2,7 +2,7 @@
  * Field-level mapping shared by the common-schema and legacy-schema normalizers: severity, condition,
  * signal type, links, test markers, ids and the `values` list of each alert kind.
  */
-import { canonicalSha256 } from "./hashing.ts";
+import { canonicalSha256 } from "../hashing.ts";
 import {
   MAX_LIST_ITEMS,
   amount,

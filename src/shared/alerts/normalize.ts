@@ -39,7 +39,7 @@
  */
 import type { ShapeResult } from "./alert-fields.ts";
 import { normalizeCommonSchema } from "./common-schema.ts";
-import { canonicalSha256 } from "./hashing.ts";
+import { canonicalSha256 } from "../hashing.ts";
 import { field, isRecord, line, record, type JsonRecord } from "./json-access.ts";
 import {
   normalizeActivityLog,

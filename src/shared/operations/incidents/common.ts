@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { OpsPolicy } from "../../config/policy.ts";
-import { type IncidentEvent } from "../../incidents/model.ts";
+import type { Incident, IncidentEvent } from "../../incidents/model.ts";
 import type { Logger } from "../../log.ts";
 import type { Ports } from "../../ports/catalogue.ts";
 import type { Clock } from "../../ports/clock.ts";
@@ -28,10 +28,6 @@ export function newIncidentId(now: Date): string {
   return `INC-${now.toISOString().slice(0, 10).replace(/-/g, "")}-${randomBytes(4).toString("hex")}`;
 }
 
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
-
 export function stepOrder(step: { level: number; round: number }): number {
   return step.round * 1000 + step.level;
 }
@@ -40,10 +36,46 @@ export function event(at: Date, type: string, by: string, detail: string): Incid
   return { at: at.toISOString(), type, by, detail };
 }
 
-export function lastSegment(id: string): string {
-  return id.split("/").filter(Boolean).pop() ?? id;
-}
-
 export function isSite(id: string | undefined): boolean {
   return id !== undefined && /\/providers\/microsoft\.web\/sites\/[^/]+$/i.test(id);
+}
+
+type IncidentOpening = Pick<
+  Incident,
+  | "id"
+  | "dedupKey"
+  | "source"
+  | "title"
+  | "description"
+  | "environment"
+  | "rule"
+  | "target"
+  | "priority"
+  | "openedAt"
+  | "openedBy"
+  | "recipients"
+> &
+  Partial<Incident>;
+
+/** A new open incident: what every opening has in common, and what this one says of itself. */
+export function incidentRecord(opening: IncidentOpening): Incident {
+  return {
+    status: "open",
+    suppressedBy: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    alertCount: 0,
+    activeAlerts: [],
+    appliedAlertKeys: [],
+    lastAlertAt: null,
+    link: null,
+    values: [],
+    isTest: false,
+    escalationPolicy: null,
+    escalation: null,
+    diagnostics: { status: "not-applicable", blob: null, error: null },
+    ...opening,
+  };
 }

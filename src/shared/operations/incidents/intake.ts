@@ -1,6 +1,7 @@
+import { sha256 } from "../../hashing.ts";
 import { normalizeAlert } from "../../alerts/normalize.ts";
 import { type AlertMessage, MAX_BATCH_JSON_BYTES, alertMessageBytes } from "./alert-intake.ts";
-import { type IncidentDeps, sha256 } from "./common.ts";
+import { type IncidentDeps } from "./common.ts";
 
 /*
  * Intake: one durable write, then 202. Everything else happens from the queue.

@@ -1,6 +1,6 @@
 import { OpsError } from "../../errors.ts";
 import { type Incident, type IncidentEvent, type Priority } from "../../incidents/model.ts";
-import { type Actor, type IncidentDeps, event, newIncidentId } from "./common.ts";
+import { type Actor, type IncidentDeps, event, incidentRecord, newIncidentId } from "./common.ts";
 import { notify } from "./notifications.ts";
 import { knownName } from "../../names.ts";
 
@@ -81,7 +81,7 @@ export async function openManualIncident(
     });
   }
   const id = newIncidentId(now);
-  const incident: Incident = {
+  const incident = incidentRecord({
     id,
     dedupKey: `manual|${id}`,
     source: "manual",
@@ -91,26 +91,10 @@ export async function openManualIncident(
     rule: "manual",
     target: null,
     priority: request.priority,
-    status: "open",
-    suppressedBy: null,
     openedAt: now.toISOString(),
     openedBy: by,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    alertCount: 0,
-    activeAlerts: [],
-    appliedAlertKeys: [],
-    lastAlertAt: null,
-    link: null,
-    values: [],
-    isTest: false,
     recipients: env?.recipients ?? deps.policy.incidents.defaultRecipients,
-    escalationPolicy: null,
-    escalation: null,
-    diagnostics: { status: "not-applicable", blob: null, error: null },
-  };
+  });
   await deps.incidents.claimIncidentKey(incident.dedupKey, id);
   await deps.incidents.createIncident(incident);
   await deps.incidents.appendEvent(

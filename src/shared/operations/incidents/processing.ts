@@ -1,3 +1,5 @@
+import { lastSegment } from "../../alerts/alert-fields.ts";
+import { sha256 } from "../../hashing.ts";
 import type { NormalizedAlert } from "../../alerts/model.ts";
 import { OpsError, describeError, isOpsError } from "../../errors.ts";
 import { activeWindow } from "../../incidents/maintenance.ts";
@@ -5,15 +7,7 @@ import { type AlertRecord, type Incident, priorityOf } from "../../incidents/mod
 import { dedupKeyOf, routeAlert } from "../../incidents/routing.ts";
 import { queueNames } from "../../ports/work-queue.ts";
 import { type AlertMessage, readAlertQueueMessage } from "./alert-intake.ts";
-import {
-  AUTO_RESOLVED,
-  type IncidentDeps,
-  event,
-  isSite,
-  lastSegment,
-  newIncidentId,
-  sha256,
-} from "./common.ts";
+import { AUTO_RESOLVED, type IncidentDeps, event, incidentRecord, isSite, newIncidentId } from "./common.ts";
 import { runEscalationStep } from "./escalation.ts";
 import { alertKeyOf } from "./intake.ts";
 import { notify, pendingNotification, queueOnce } from "./notifications.ts";
@@ -166,7 +160,7 @@ async function applyAlert(
   let opener = false;
   if (!incident) {
     // The key is ours (or a crashed attempt's) and its incident not written yet: write it now.
-    const fresh: Incident = {
+    const fresh: Incident = incidentRecord({
       id: claimed.incidentId,
       dedupKey,
       source: "alert",
@@ -176,14 +170,9 @@ async function applyAlert(
       rule: alert.rule,
       target: alert.targets[0] ?? null,
       priority: priorityOf(alert.severity),
-      status: "open",
       suppressedBy: window?.name ?? null,
       openedAt: now.toISOString(),
       openedBy: `alert (${alert.monitoringService})`,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      resolvedAt: null,
-      resolvedBy: null,
       alertCount: 1,
       activeAlerts: [alertHash],
       appliedAlertKeys: [eventKey],
@@ -193,13 +182,12 @@ async function applyAlert(
       isTest: alert.isTest,
       recipients: route.recipients,
       escalationPolicy: route.escalationPolicy,
-      escalation: null,
       diagnostics: {
         status: isSite(alert.targets[0]) ? "pending" : "not-applicable",
         blob: null,
         error: null,
       },
-    };
+    });
     if ((await deps.incidents.createIncident(fresh)) === "created") {
       incident = fresh;
       opener = true;
@@ -268,7 +256,7 @@ async function openUnrecognized(
   const claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
   let incident = await deps.incidents.getIncident(claimed.incidentId);
   if (!incident) {
-    incident = {
+    incident = incidentRecord({
       id: claimed.incidentId,
       dedupKey,
       source: "unrecognized",
@@ -278,26 +266,12 @@ async function openUnrecognized(
       rule: "unrecognized-payload",
       target: null,
       priority: "medium",
-      status: "open",
-      suppressedBy: null,
       openedAt: now.toISOString(),
       openedBy: "alert webhook",
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      resolvedAt: null,
-      resolvedBy: null,
       alertCount: 1,
-      activeAlerts: [],
-      appliedAlertKeys: [],
       lastAlertAt: now.toISOString(),
-      link: null,
-      values: [],
-      isTest: false,
       recipients: deps.policy.incidents.defaultRecipients,
-      escalationPolicy: null,
-      escalation: null,
-      diagnostics: { status: "not-applicable", blob: null, error: null },
-    };
+    });
     if ((await deps.incidents.createIncident(incident)) !== "created") {
       incident = await deps.incidents.getIncident(claimed.incidentId);
       if (!incident)

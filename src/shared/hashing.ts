@@ -1,5 +1,10 @@
 import { createHash } from "node:crypto";
 
+/** SHA-256 (hex) of a text: the app's one hash, for idempotency keys, ids and fingerprints. */
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 /**
  * SHA-256 (hex) of the canonical JSON of `value`: object keys sorted, no whitespace, JSON's own
  * number and string spelling. Equal JSON documents hash equally whatever their key order.
