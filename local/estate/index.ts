@@ -13,6 +13,7 @@
  *   /_sites/{site}/health                        each site's own health endpoint
  *   /_estate/...                                 the estate's control API (scenarios, latency, faults, stats)
  */
+import { setMaxListeners } from "node:events";
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:https";
@@ -108,6 +109,9 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   const url = urlFor(host, (server.address() as AddressInfo).port);
 
   const closing = new AbortController();
+  // Every request in flight waits on this one signal (injected latency) and removes its listener when
+  // done: many at once is the load, not a leak.
+  setMaxListeners(0, closing.signal);
   const state = new EstateState();
   const tenantId = demoTenantId;
   const tokens = await TokenAuthority.create(url, tenantId);

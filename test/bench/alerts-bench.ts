@@ -3,6 +3,7 @@
  * them duplicates or retries, posted to the local host's webhook at 50 concurrent connections. Prints
  * webhook latency p50/p99, alerts per second, incidents opened, emails sent and alerts lost.
  */
+import { build } from "esbuild";
 import { randomUUID } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
 import { mkdtemp, readdir } from "node:fs/promises";
@@ -19,8 +20,23 @@ const CONCURRENCY = 50;
 const DUPLICATE_SHARE = 1 / 3;
 
 const workDir = await mkdtemp(join(tmpdir(), "phoenix-alert-bench-"));
+// The app as deployed plus an empty HTTP function (the floor), bundled as the deployable app is.
+const appPath = join(workDir, "bench-app.cjs");
+await build({
+  entryPoints: ["test/bench/floor-app.ts"],
+  outfile: appPath,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  external: ["@azure/functions-core"],
+  define: { "import.meta.url": "importMetaUrl" },
+  inject: ["scripts/cjs-import-meta.js"],
+  logLevel: "warning",
+});
 const stack = await startLocalStack({
   workDir,
+  appPath,
   hostPort: 0,
   enableTimers: false,
   ...(process.env.BENCH_VERBOSE
@@ -91,11 +107,12 @@ const RATE = Number(process.env.BENCH_RATE ?? 0);
 // Fifty workers, each awaiting its answer, over at most fifty kept-alive connections. node:http rather
 // than fetch: the load generator shares the two cores with what it measures, and costs less this way.
 const alertsUrl = new URL(`${stack.hostUrl}/api/alerts`);
+const floorUrl = new URL(`${stack.hostUrl}/api/bench-floor`);
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-function postAlert(body: string): Promise<number> {
+function postAlert(body: string, url: URL = alertsUrl): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = httpRequest(
-      alertsUrl,
+      url,
       {
         method: "POST",
         agent,
@@ -115,6 +132,7 @@ function postAlert(body: string): Promise<number> {
 async function send(
   label: string,
   bodiesToSend: string[],
+  url: URL = alertsUrl,
 ): Promise<{ latencies: number[]; failed: number; seconds: number }> {
   const latencies: number[] = [];
   let failed = 0;
@@ -131,7 +149,7 @@ async function send(
         const due = RATE > 0 ? started + (index * 1000) / RATE : performance.now();
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const status = await postAlert(body);
+        const status = await postAlert(body, url);
         latencies.push(performance.now() - due);
         if (status !== 202) failed++;
       }
@@ -179,6 +197,15 @@ if (WARMUP > 0) {
     `warm-up: ${WARMUP} alerts on ${warmupKeys} other rules, webhook p99 ${coldP99.toFixed(1)} ms from a cold start; processed\n`,
   );
 }
+
+// The floor: the same bodies, connections and loop against an empty function on the same host, so the
+// webhook's figures can be read against what this machine gives any HTTP function.
+const floor = await send("floor", schedule, floorUrl);
+floor.latencies.sort((x, y) => x - y);
+const floorP99 = floor.latencies[Math.floor(0.99 * floor.latencies.length)] ?? 0;
+const floorRate = TOTAL / floor.seconds;
+if (floor.failed > 0)
+  throw new Error(`the floor function answered ${floor.failed} requests with other than 202`);
 
 const emailsBefore = new Set((await readdir(stack.outboxDir)).filter((f) => f.endsWith(".eml")));
 // The load generator shares the machine: its own event-loop delay is printed so that a slow client is
@@ -230,6 +257,11 @@ console.log(
 console.log(`|---|---|---|---|---|---|---|---|---|`);
 console.log(
   `| ${pct(50).toFixed(1)} | ${pct(99).toFixed(1)} | ${(TOTAL / seconds).toFixed(0)} | ${failed} | ${incidents.length} | ${KEYS} | ${emails} | ${uniqueCount - processed} | ${pipelineSeconds.toFixed(1)} |`,
+);
+const p99Ratio = pct(99) / floorP99;
+const rateRatio = TOTAL / seconds / floorRate;
+console.log(
+  `Floor (an empty HTTP function on the same host, same load): p99 ${floorP99.toFixed(1)} ms at ${floorRate.toFixed(0)} requests/s. Webhook p99 ${p99Ratio.toFixed(2)}x the floor's (target at most 2x), throughput ${rateRatio.toFixed(2)}x (target at least 0.5x).`,
 );
 console.log(
   uniqueCount === processed
