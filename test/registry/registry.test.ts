@@ -106,3 +106,13 @@ describe.each(procedures.filter((p) => !p.cli?.hidden).map((p) => [p.name, p] as
     });
   },
 );
+
+describe("the README", () => {
+  it("has the API table the registry makes (npm run docs:api writes it)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { apiTable, tableRows, withApiTable } = await import("../../scripts/api-table.ts");
+    const readme = await readFile("README.md", "utf8");
+    expect(tableRows(readme)).toEqual(tableRows(withApiTable(readme)));
+    expect(tableRows(apiTable()).length).toBe(procedures.filter((p) => p.http).length + 2);
+  });
+});
