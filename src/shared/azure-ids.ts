@@ -37,10 +37,6 @@ export function parseResourceId(id: string): ParsedResourceId {
   };
 }
 
-export function sameId(a: string, b: string): boolean {
-  return normalizeId(a) === normalizeId(b);
-}
-
 export function normalizeId(id: string): string {
   return id.toLowerCase().replace(/\/+$/, "");
 }

@@ -7,10 +7,6 @@ export function knownName<T>(record: Readonly<Record<string, T>>, name: string):
   return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
-export function isKnownName(record: Readonly<Record<string, unknown>>, name: string): boolean {
-  return Object.hasOwn(record, name);
-}
-
 /** The record's names, for an "unknown …; known: …" answer. */
 export function knownNames(record: Readonly<Record<string, unknown>>): string {
   return Object.keys(record).join(", ");

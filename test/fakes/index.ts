@@ -1,3 +1,4 @@
+import { OpsError } from "../../src/shared/errors.ts";
 import type { Clock } from "../../src/shared/ports/clock.ts";
 import type { EmailMessage, EmailSender } from "../../src/shared/ports/email-sender.ts";
 import type { HealthProbe, ProbeResult } from "../../src/shared/ports/health-probe.ts";
@@ -14,6 +15,8 @@ import type { ScheduledRun, ScheduledRunClaims } from "../../src/shared/ports/sc
 /** In-memory stand-ins for the ports, for operation tests only. */
 export class FakeInventory implements ResourceInventory {
   states = new Map<string, ResourceState>();
+  /** Ids the fake knows nothing of: reported as not existing, as Resource Manager reports them. */
+  missing = new Set<string>();
   failWith: Error | undefined;
   calls = 0;
   async getStates(resourceIds: readonly string[]): Promise<Map<string, ResourceState>> {
@@ -22,11 +25,12 @@ export class FakeInventory implements ResourceInventory {
     return new Map(
       resourceIds.map((id) => [
         id,
-        this.states.get(id) ?? {
-          resourceId: id,
-          exists: true,
-          state: id.includes("databases") ? "Online" : "Running",
-        },
+        this.states.get(id) ??
+          (this.missing.has(id) ? { resourceId: id, exists: false } : undefined) ?? {
+            resourceId: id,
+            exists: true,
+            state: id.includes("databases") ? "Online" : "Running",
+          },
       ]),
     );
   }
@@ -67,13 +71,19 @@ export class FakeProbe implements HealthProbe {
 export class FakeEmail implements EmailSender {
   sent: EmailMessage[] = [];
   failuresLeft = 0;
+  private readonly byKey = new Map<string, string>();
   async send(message: EmailMessage): Promise<{ messageId: string }> {
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
-      throw new Error("email service unavailable");
+      throw new OpsError("EmailFailed", "email service unavailable", { retryable: true });
     }
+    // As the email service does with its Operation-Id: the same key again delivers nothing more.
+    const known = this.byKey.get(message.idempotencyKey);
+    if (known) return { messageId: known };
     this.sent.push(message);
-    return { messageId: `m${this.sent.length}` };
+    const messageId = `m${this.sent.length}`;
+    this.byKey.set(message.idempotencyKey, messageId);
+    return { messageId };
   }
 }
 

@@ -49,7 +49,7 @@ export class AcsEmailSender implements EmailSender {
 }
 
 /** A stable UUID (version 8 layout) from any key, because ACS wants Operation-Id to be a UUID. */
-export function uuidFromKey(key: string): string {
+function uuidFromKey(key: string): string {
   const hex = sha256(key).slice(0, 32).split("");
   hex[12] = "8";
   hex[16] = ((parseInt(hex[16] ?? "0", 16) & 0x3) | 0x8).toString(16);

@@ -105,7 +105,7 @@ const MAX_LINK_LENGTH = 8192;
  * credentials, whitespace or control characters. Returned in the WHATWG-serialised form, so quotes and
  * angle brackets are percent-encoded. Anything else (javascript:, http:, other hosts, overlong): null.
  */
-export function safePortalLink(value: unknown): string | null {
+function safePortalLink(value: unknown): string | null {
   if (typeof value !== "string") return null;
   const text = value.trim();
   if (text === "" || text.length > MAX_LINK_LENGTH || WHITESPACE_OR_CONTROL.test(text)) return null;
@@ -122,7 +122,7 @@ export function safePortalLink(value: unknown): string | null {
 }
 
 /** The portal's alert details blade for an alert whose id is an Azure resource path, else null. */
-export function alertDetailsLink(alertId: string): string | null {
+function alertDetailsLink(alertId: string): string | null {
   if (!isResourcePath(alertId)) return null;
   try {
     return `https://portal.azure.com/#blade/Microsoft_Azure_Monitoring_Alerts/AlertDetailsTemplateBlade/alertId/${encodeURIComponent(alertId)}`;
@@ -273,7 +273,7 @@ const MAX_EMBEDDED_JSON = 100_000;
  * Service health `impactedServices` (a JSON-encoded string in most payloads, a real array in the 2025
  * test payload): one "Impacted service" value per service, e.g. "Virtual Machines (Australia East)".
  */
-export function serviceHealthValues(properties: unknown): AlertValue[] {
+function serviceHealthValues(properties: unknown): AlertValue[] {
   let services = field(properties, "impactedServices");
   if (typeof services === "string" && services.length <= MAX_EMBEDDED_JSON) {
     try {
@@ -296,7 +296,7 @@ export function serviceHealthValues(properties: unknown): AlertValue[] {
 }
 
 /** Resource health: the current health status ("Unavailable", "Degraded", ...). */
-export function resourceHealthValues(properties: unknown): AlertValue[] {
+function resourceHealthValues(properties: unknown): AlertValue[] {
   const current = line(field(properties, "currentHealthStatus"));
   return current === null ? [] : [value("Health status", current)];
 }

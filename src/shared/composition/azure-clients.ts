@@ -91,7 +91,7 @@ export function once<T>(make: () => T): () => T {
   };
 }
 
-export function perKey<T>(make: (key: string) => T): (key: string) => T {
+function perKey<T>(make: (key: string) => T): (key: string) => T {
   const cache = new Map<string, T>();
   return (key) => {
     let client = cache.get(key);

@@ -28,22 +28,3 @@ export function pipelineOptions(
     additionalPolicies: [{ policy: timeoutPolicy, position: "perRetry" }],
   };
 }
-
-/** The same policy in the storage SDKs' own terms (they take tries, not retries). */
-export function storagePipelineOptions(policy: RetryPolicySettings): {
-  retryOptions: {
-    maxTries: number;
-    tryTimeoutInMs: number;
-    retryDelayInMs: number;
-    maxRetryDelayInMs: number;
-  };
-} {
-  return {
-    retryOptions: {
-      maxTries: policy.maxRetries + 1,
-      tryTimeoutInMs: policy.timeoutInMs,
-      retryDelayInMs: 200,
-      maxRetryDelayInMs: 2000,
-    },
-  };
-}

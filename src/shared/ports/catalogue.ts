@@ -35,20 +35,3 @@ export interface Ports {
 }
 
 export type PortName = keyof Ports;
-
-export const portNames = [
-  "inventory",
-  "metrics",
-  "metricSeries",
-  "probe",
-  "email",
-  "logs",
-  "runHistory",
-  "runClaims",
-  "incidents",
-  "alerts",
-  "outbox",
-  "diagnostics",
-  "queue",
-  "alertIntake",
-] as const satisfies readonly PortName[];
