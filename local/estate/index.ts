@@ -4,7 +4,8 @@
  * endpoints and the token source differ, as for a sovereign cloud. All services share one origin and
  * are routed by path:
  *
- *   /msi/token                                   managed identity (App Service, api-version 2019-08-01)
+ *   /msi/token                                   managed identity (App Service 2019-08-01 and 2017-09-01, MSI POST)
+ *   /metadata/endpoints                          Resource Manager metadata discovery (az cloud register)
  *   /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/discovery/v2.0/keys
  *   /subscriptions/...                           Resource Manager reads, Metrics_List, metricDefinitions
  *   /subscriptions/{sub}/metrics:getBatch        Azure Monitor metrics data plane
@@ -37,6 +38,7 @@ import { armResourceRoutes } from "./surfaces/arm-resources.ts";
 import { emailRoutes } from "./surfaces/email.ts";
 import { identityRoutes } from "./surfaces/identity.ts";
 import { logAnalyticsRoutes } from "./surfaces/log-analytics.ts";
+import { metadataRoutes } from "./surfaces/metadata.ts";
 import { metricsBatchRoutes } from "./surfaces/metrics-batch.ts";
 import { monitorMetricsRoutes } from "./surfaces/monitor-metrics.ts";
 import { siteHealthRoutes } from "./surfaces/site-health.ts";
@@ -171,6 +173,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   // generic Resource Manager route, which refuses paths with a second /providers/ anyway.
   router.add(adminRoutes(estate));
   router.add(identityRoutes(ctx));
+  router.add(metadataRoutes(ctx));
   router.add(siteHealthRoutes(ctx));
   router.add(metricsBatchRoutes(ctx));
   router.add(monitorMetricsRoutes(ctx));

@@ -11,6 +11,8 @@ import { stableUuid } from "../signals/random.ts";
 /** The audiences the estate's own APIs serve, compared without a trailing slash. */
 const publicAudiences = [
   "https://management.azure.com",
+  // Resource Manager's classic audience: what az asks for (the cloud's active_directory_resource_id).
+  "https://management.core.windows.net",
   "https://metrics.monitor.azure.com",
   "https://api.loganalytics.io",
   "https://communication.azure.com",

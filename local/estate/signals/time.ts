@@ -39,10 +39,23 @@ export interface Timespan {
   end: Date;
 }
 
-function parseInstant(text: string): Date | undefined {
+const instantPattern =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * An ISO 8601 instant as Azure reads it: a timestamp without an offset is UTC (never the machine's
+ * time zone), and fractions beyond milliseconds (az sends microseconds) are cut, not refused.
+ */
+export function parseInstant(text: string): Date | undefined {
   // Only full timestamps count: a bare duration such as "PT1H" is not a date.
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return undefined;
-  const date = new Date(text);
+  const match = instantPattern.exec(text.trim());
+  if (!match) return undefined;
+  const [, day, time = "00:00:00", fraction, offset] = match;
+  const seconds = time.length === 5 ? `${time}:00` : time;
+  const millis = fraction ? `.${fraction.slice(0, 3).padEnd(3, "0")}` : "";
+  const zone =
+    !offset || offset.toUpperCase() === "Z" ? "Z" : offset.replace(/^([+-]\d{2})(\d{2})$/, "$1:$2");
+  const date = new Date(`${day}T${seconds}${millis}${zone}`);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 

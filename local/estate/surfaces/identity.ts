@@ -8,13 +8,16 @@ import {
   phoenixOpsAudience,
   servicePrincipalObjectId,
 } from "../auth/app-registrations.ts";
+import type { IssuedToken } from "../auth/tokens.ts";
 import type { EstateContext } from "../context.ts";
 import { badRequest, json } from "../server/replies.ts";
 import type { EstateRequest, Reply, Route } from "../server/router.ts";
 
 /**
- * The App Service managed-identity endpoint (api-version 2019-08-01, as @azure/msal-node's AppService
- * source calls it when IDENTITY_ENDPOINT and IDENTITY_HEADER are set), the tenant's OIDC metadata,
+ * The managed-identity endpoint in the forms clients call it: App Service's 2019-08-01 (as
+ * @azure/msal-node's AppService source calls it when IDENTITY_ENDPOINT and IDENTITY_HEADER are set)
+ * and 2017-09-01 (MSI_ENDPOINT/MSI_SECRET, as az 2.45 calls it), and the MSI extension's form POST; the
+ * tenant's OIDC metadata,
  * and Entra's v2 token endpoint for the client-credentials grant (as ClientSecretCredential, through
  * msal-node, calls it). Both issue tokens for the estate's own APIs and for the Phoenix Ops API, whose
  * tokens carry the caller's app roles.
@@ -194,41 +197,121 @@ function sameSecret(given: string | string[] | undefined, expected: string): boo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The two App Service managed-identity contracts: the header each authenticates with, and its expires_on. */
+const appServiceContracts = [
+  { apiVersion: "2019-08-01", header: "x-identity-header", expiresOn: (epoch: number) => String(epoch) },
+  { apiVersion: "2017-09-01", header: "secret", expiresOn: appServiceDate },
+] as const;
+
+/** `12/01/2026 23:14:05 +00:00`: how the 2017-09-01 contract writes expires_on (az parses this form). */
+function appServiceDate(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())}/${d.getUTCFullYear()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +00:00`;
+}
+
+function unknownResource(resource: string): Reply {
+  return msiError(400, `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`);
+}
+
+/** A managed identity's token for a resource; undefined when the resource is not known in the tenant. */
+async function managedIdentityToken(
+  ctx: EstateContext,
+  input: { resource: string; clientId: string | null | undefined; objectId: string | null | undefined },
+): Promise<{ token: IssuedToken; now: number } | undefined> {
+  const target = resolveResource(ctx, input.resource, () => managedIdentityApiRoles);
+  if (!target) return undefined;
+  const now = Math.floor(Date.now() / 1000);
+  const token = await ctx.tokens.issue({
+    resource: target.audience,
+    roles: target.roles,
+    ...(input.clientId ? { clientId: input.clientId } : {}),
+    ...(input.objectId ? { objectId: input.objectId } : {}),
+  });
+  return { token, now };
+}
+
 export function identityRoutes(ctx: EstateContext): Route[] {
   return [
     {
+      // App Service: 2019-08-01 with X-IDENTITY-HEADER (IDENTITY_ENDPOINT/IDENTITY_HEADER, today's SDKs)
+      // or 2017-09-01 with `secret` (MSI_ENDPOINT/MSI_SECRET, what az 2.45 sends inside App Service).
       method: "GET",
       path: "/msi/token",
       access: "open",
       name: "msi-token",
       handle: async (request) => {
-        if (!sameSecret(request.headers["x-identity-header"], ctx.identityHeader)) {
-          return msiError(401, "Unauthorized: the X-IDENTITY-HEADER header is missing or does not match.");
-        }
         const apiVersion = request.query.get("api-version");
-        if (apiVersion !== "2019-08-01") {
-          return msiError(400, `api-version '${apiVersion ?? ""}' is not supported; use 2019-08-01.`);
+        const contract = appServiceContracts.find((c) => c.apiVersion === apiVersion);
+        if (!contract) {
+          // App Service checks the secret first; an unknown version with no secret is a 401 there too.
+          if (
+            !sameSecret(request.headers["x-identity-header"], ctx.identityHeader) &&
+            !sameSecret(request.headers["secret"], ctx.identityHeader)
+          ) {
+            return msiError(
+              401,
+              "Unauthorized: the X-IDENTITY-HEADER (or secret) header is missing or does not match.",
+            );
+          }
+          return msiError(
+            400,
+            `api-version '${apiVersion ?? ""}' is not supported; use ${appServiceContracts.map((c) => c.apiVersion).join(" or ")}.`,
+          );
+        }
+        if (!sameSecret(request.headers[contract.header], ctx.identityHeader)) {
+          return msiError(
+            401,
+            `Unauthorized: the ${contract.header === "secret" ? "secret" : "X-IDENTITY-HEADER"} header is missing or does not match.`,
+          );
         }
         const resource = request.query.get("resource");
         if (!resource) return msiError(400, "The 'resource' query parameter is required.");
-        const target = resolveResource(ctx, resource, () => managedIdentityApiRoles);
-        if (!target) {
-          return msiError(
-            400,
-            `AADSTS500011: The resource principal named ${resource} was not found in the tenant.`,
-          );
-        }
-        const clientId = request.query.get("client_id") ?? request.query.get("clientid");
-        const objectId = request.query.get("object_id") ?? request.query.get("principal_id");
-        const token = await ctx.tokens.issue({
-          resource: target.audience,
-          roles: target.roles,
-          ...(clientId ? { clientId } : {}),
-          ...(objectId ? { objectId } : {}),
+        const issued = await managedIdentityToken(ctx, {
+          resource,
+          clientId: request.query.get("client_id") ?? request.query.get("clientid"),
+          objectId: request.query.get("object_id") ?? request.query.get("principal_id"),
         });
+        if (!issued) return unknownResource(resource);
+        const { token } = issued;
         return json({
           access_token: token.accessToken,
+          expires_on: contract.expiresOn(token.expiresOn),
+          resource: token.resource,
+          token_type: "Bearer",
+          client_id: token.clientId,
+        });
+      },
+    },
+    {
+      // The MSI extension's form POST (Cloud Shell, the old VM extension): what az 2.45 sends when
+      // MSI_ENDPOINT is set outside App Service. It carries no secret, only `Metadata: true`, which
+      // keeps a browser or a redirected request from fetching tokens (the header cannot be forged
+      // cross-origin without a preflight), as IMDS does.
+      method: "POST",
+      path: "/msi/token",
+      access: "open",
+      name: "msi-token",
+      handle: async (request) => {
+        if (String(request.headers["metadata"]).toLowerCase() !== "true") {
+          return msiError(400, "Required metadata header not specified");
+        }
+        const form = new URLSearchParams(await request.text());
+        const resource = form.get("resource");
+        if (!resource) return msiError(400, "The 'resource' form field is required.");
+        const issued = await managedIdentityToken(ctx, {
+          resource,
+          clientId: form.get("client_id"),
+          objectId: form.get("object_id"),
+        });
+        if (!issued) return unknownResource(resource);
+        const { token, now } = issued;
+        return json({
+          access_token: token.accessToken,
+          refresh_token: "",
+          expires_in: String(token.expiresOn - now),
           expires_on: String(token.expiresOn),
+          not_before: String(now),
           resource: token.resource,
           token_type: "Bearer",
           client_id: token.clientId,

@@ -6,7 +6,7 @@ import { aggregations, metricNames } from "../signals/catalog.ts";
 import type { ComponentLevels } from "../signals/levels.ts";
 import type { MetricWindow } from "../signals/generate.ts";
 import { datapointTimes, maxDatapoints } from "../signals/generate.ts";
-import { floorTo, parseIsoDuration, parseTimespan } from "../signals/time.ts";
+import { floorTo, parseInstant, parseIsoDuration, parseTimespan } from "../signals/time.ts";
 
 /** Query parameters shared by Metrics_List and metrics:getBatch. */
 
@@ -43,6 +43,20 @@ function defaultSpan(now: Date): { start: Date; end: Date } {
   return { start: new Date(end.getTime() - defaultSpanMs), end };
 }
 
+/**
+ * az URL-encodes the timespan and its SDK encodes the query again, so Azure Monitor receives
+ * `2026-12-01T10%253A00%253A00Z%252F...`. Azure accepts that, so the estate decodes what is still
+ * escaped after the query has been decoded once.
+ */
+function decodeOnceMore(text: string): string {
+  if (!/%[0-9a-f]{2}/i.test(text)) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** Metrics_List: `timespan=start/end` plus `interval`. */
 export function windowFromTimespan(
   timespan: string | undefined,
@@ -51,7 +65,7 @@ export function windowFromTimespan(
 ): Parsed<MetricWindow> {
   const step = parseInterval(interval);
   if (!step.ok) return step;
-  const span = timespan ? parseTimespan(timespan, now) : defaultSpan(now);
+  const span = timespan ? parseTimespan(decodeOnceMore(timespan), now) : defaultSpan(now);
   if (!span) return { ok: false, message: `Invalid timespan '${timespan ?? ""}'` };
   return checkWindow({ ...span, step: step.value });
 }
@@ -66,12 +80,13 @@ export function windowFromBounds(
   const step = parseInterval(interval);
   if (!step.ok) return step;
   const fallback = defaultSpan(now);
+  const instant = (text: string) => parseInstant(text) ?? new Date(Number.NaN);
   const start = starttime
-    ? new Date(starttime)
+    ? instant(starttime)
     : endtime
-      ? new Date(new Date(endtime).getTime() - defaultSpanMs)
+      ? new Date(instant(endtime).getTime() - defaultSpanMs)
       : fallback.start;
-  const end = endtime ? new Date(endtime) : starttime ? now : fallback.end;
+  const end = endtime ? instant(endtime) : starttime ? now : fallback.end;
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) {
     return {
       ok: false,
