@@ -34,7 +34,7 @@ import { createRequestHandler } from "./server/pipeline.ts";
 import { Router } from "./server/router.ts";
 import { adminRoutes, benchSpecSchema } from "./surfaces/admin.ts";
 import type { EstateControls } from "./surfaces/admin.ts";
-import { armResourceRoutes } from "./surfaces/arm-resources.ts";
+import { armResourceRoutes, armWriteFallbackRoutes } from "./surfaces/arm-resources.ts";
 import { emailRoutes } from "./surfaces/email.ts";
 import { identityRoutes } from "./surfaces/identity.ts";
 import { logAnalyticsRoutes } from "./surfaces/log-analytics.ts";
@@ -42,6 +42,7 @@ import { metadataRoutes } from "./surfaces/metadata.ts";
 import { metricsBatchRoutes } from "./surfaces/metrics-batch.ts";
 import { monitorMetricsRoutes } from "./surfaces/monitor-metrics.ts";
 import { siteHealthRoutes } from "./surfaces/site-health.ts";
+import { webConfigRoutes } from "./surfaces/web-config.ts";
 
 export { demoPolicy, demoEnvironment } from "./policy.ts";
 export type { EnvironmentPolicyInput } from "./policy.ts";
@@ -177,9 +178,11 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   router.add(siteHealthRoutes(ctx));
   router.add(metricsBatchRoutes(ctx));
   router.add(monitorMetricsRoutes(ctx));
+  router.add(webConfigRoutes(ctx));
   router.add(armResourceRoutes(ctx));
   router.add(logAnalyticsRoutes(ctx));
   router.add(emailRoutes(ctx));
+  router.add(armWriteFallbackRoutes(ctx));
   server.on(
     "request",
     createRequestHandler({ ctx, router, latency, faults, stats, throttle, closing: closing.signal }),

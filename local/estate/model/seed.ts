@@ -15,6 +15,16 @@ import {
 } from "./resource-shapes.ts";
 import type { EstateState } from "./state.ts";
 
+/** Settings of the kind the guide's sites carry; no secrets (those live in Key Vault references). */
+function siteAppSettings(stage: string): Record<string, string> {
+  return {
+    WEBSITE_NODE_DEFAULT_VERSION: "~20",
+    WEBSITE_RUN_FROM_PACKAGE: "1",
+    NODE_ENV: "production",
+    PHOENIX_STAGE: stage,
+  };
+}
+
 export function seedDemoEstate(state: EstateState, estate: { url: string; tenantId: string }): void {
   const base = {
     subscriptionId: demo.subscriptionId,
@@ -36,15 +46,22 @@ export function seedDemoEstate(state: EstateState, estate: { url: string; tenant
     signals: { kind: "plan", scenarioTarget: true },
   });
   const web = webSite({ ...base, name: demo.webSite, planId: demoIds.plan, tags: { component: "webapp" } });
-  state.put({ resource: web, environment, signals: { kind: "webapp", scenarioTarget: true } });
+  state.put({
+    resource: web,
+    environment,
+    signals: { kind: "webapp", scenarioTarget: true },
+    appSettings: siteAppSettings("production"),
+  });
   state.put({
     resource: webSiteSlot(web, demo.stagingSlot, demo.subscriptionId, demo.resourceGroup),
     environment,
+    appSettings: siteAppSettings("staging"),
   });
   state.put({
     resource: webSite({ ...base, name: demo.apiSite, planId: demoIds.plan, tags: { component: "api" } }),
     environment,
     signals: { kind: "api", scenarioTarget: true },
+    appSettings: siteAppSettings("production"),
   });
   state.put({ resource: sqlServer({ ...base, name: demo.sqlServer }), environment });
   state.put({

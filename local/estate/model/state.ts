@@ -33,6 +33,8 @@ export interface ResourceRecord {
   /** The ops-policy environment the resource belongs to, e.g. `prod`. */
   environment?: string;
   signals?: SignalProfile;
+  /** A site's or slot's application settings (`config/appsettings`), which its body does not carry. */
+  appSettings?: Record<string, string>;
 }
 
 export interface SubscriptionRecord {

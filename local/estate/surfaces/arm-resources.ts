@@ -84,6 +84,100 @@ export function checkScope(
   return undefined;
 }
 
+/**
+ * The resource types the estate serves. Resource Manager answers a type it does not know with an
+ * error, never an empty list, so a surface the estate lacks shows up as an error in tests; a surface
+ * that adds a type adds it here.
+ */
+export const servedResourceTypes = new Set(
+  [
+    "Microsoft.Web/sites",
+    "Microsoft.Web/sites/slots",
+    "Microsoft.Web/serverfarms",
+    "Microsoft.Sql/servers",
+    "Microsoft.Sql/servers/databases",
+    "Microsoft.KeyVault/vaults",
+    "Microsoft.RecoveryServices/vaults",
+    "Microsoft.OperationalInsights/workspaces",
+  ].map((t) => t.toLowerCase()),
+);
+
+/** Provider namespaces registered in Azure subscriptions; any other is an invalid namespace. */
+const knownNamespaces = new Set(
+  [
+    "Microsoft.Web",
+    "Microsoft.Sql",
+    "Microsoft.KeyVault",
+    "Microsoft.RecoveryServices",
+    "Microsoft.OperationalInsights",
+    "Microsoft.Insights",
+    "Microsoft.Authorization",
+    "Microsoft.Security",
+    "Microsoft.PolicyInsights",
+    "Microsoft.Resources",
+    "Microsoft.Communication",
+    "Microsoft.Storage",
+    "Microsoft.Compute",
+    "Microsoft.Network",
+    "Microsoft.ManagedIdentity",
+    "Microsoft.DataProtection",
+    "Microsoft.Maintenance",
+    "Microsoft.AlertsManagement",
+  ].map((n) => n.toLowerCase()),
+);
+
+const apiVersionPattern = /^(\d{4}-\d{2}-\d{2})(-preview|-beta|-alpha|-privatepreview)?$/i;
+
+/**
+ * Resource Manager's answer for a type path (`Microsoft.Web/sites/slots`) the estate does not serve,
+ * or for an api-version no provider registers: InvalidResourceNamespace, InvalidResourceType,
+ * InvalidApiVersionParameter or NoRegisteredProviderFound, as Azure words them. Undefined when served.
+ */
+export function checkResourceType(
+  namespace: string,
+  types: string[],
+  apiVersion: string,
+  location = "westeurope",
+): Reply | undefined {
+  if (!knownNamespaces.has(namespace.toLowerCase())) {
+    return azureError(400, "InvalidResourceNamespace", `The resource namespace '${namespace}' is invalid.`);
+  }
+  const typePath = types.join("/");
+  if (!servedResourceTypes.has(`${namespace}/${typePath}`.toLowerCase())) {
+    return azureError(
+      404,
+      "InvalidResourceType",
+      `The resource type '${typePath}' could not be found in the namespace '${namespace}' for api version '${apiVersion}'.`,
+    );
+  }
+  const version = apiVersionPattern.exec(apiVersion);
+  if (!version) {
+    return azureError(
+      400,
+      "InvalidApiVersionParameter",
+      `The api-version '${apiVersion}' is invalid. The supported versions are '${formatDay(new Date())}'.`,
+    );
+  }
+  // A version dated after today cannot have been registered by any provider yet.
+  if ((version[1] ?? "") > formatDay(new Date())) {
+    return azureError(
+      400,
+      "NoRegisteredProviderFound",
+      `No registered resource provider found for location '${location}' and API version '${apiVersion}' for type '${typePath}'. The supported api-versions are '2022-03-01, 2023-01-01, 2024-04-01'. The supported locations are 'westeurope, northeurope, eastus'.`,
+    );
+  }
+  return undefined;
+}
+
+function formatDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** The types of a provider path's segments (`sites/x/slots` → `sites`, `slots`). */
+function typesOf(segments: string[]): string[] {
+  return segments.filter((_, i) => i % 2 === 0);
+}
+
 function groupBody(group: ResourceGroupRecord): Record<string, unknown> {
   return {
     id: `/subscriptions/${group.subscriptionId}/resourceGroups/${group.name}`,
@@ -205,9 +299,11 @@ export function armResourceRoutes(ctx: EstateContext): Route[] {
       handle: (request) => {
         const subscriptionId = request.params["subscriptionId"] ?? "";
         const type = request.params["rest"] ?? "";
+        const [namespace = "", typeName = ""] = type.split("/");
         return (
           requireApiVersion(request) ??
           checkScope(ctx, { subscriptionId }) ??
+          checkResourceType(namespace, [typeName], request.query.get("api-version") ?? "") ??
           page(
             ctx,
             request,
@@ -231,10 +327,14 @@ export function armResourceRoutes(ctx: EstateContext): Route[] {
         if (segments.length < 2) {
           return azureError(404, "NotFound", `The local estate does not serve ${request.path}.`);
         }
+        const [namespace = "", ...path] = segments;
+        const typeError = checkResourceType(namespace, typesOf(path), request.query.get("api-version") ?? "");
         const isCollection = segments.length % 2 === 0;
         const id = isCollection ? `${request.path}/_` : request.path;
         const parsed = parseResourceId(id);
         if (!parsed) return azureError(404, "NotFound", `The local estate does not serve ${request.path}.`);
+        // Resource Manager checks the subscription, then the type, then what the path names.
+        if (typeError) return checkScope(ctx, { subscriptionId }) ?? typeError;
         const scopeError = checkScope(ctx, {
           subscriptionId,
           resourceGroup,
@@ -273,4 +373,40 @@ function subscriptionBody(
       spendingLimit: "Off",
     },
   };
+}
+
+const providerPath =
+  /^\/subscriptions\/(?<subscriptionId>[^/]+)(?:\/resourceGroups\/(?<resourceGroup>[^/]+))?\/providers\/(?<rest>(?:(?!\/providers\/).)+)$/i;
+
+/**
+ * Writes and actions on Resource Manager paths no surface serves. A type the estate does not serve
+ * fails as Azure fails for a type that does not exist; a served type whose write no surface handles
+ * yet is 405. Mounted after every surface, so a write surface added later takes precedence.
+ */
+export function armWriteFallbackRoutes(ctx: EstateContext): Route[] {
+  return (["PUT", "PATCH", "DELETE", "POST"] as const).map((method) => ({
+    method,
+    path: providerPath,
+    access: "token" as const,
+    name: (params: Record<string, string>) =>
+      providerRouteName(params["rest"]).replace(/^arm\.\w+/, `arm.${method.toLowerCase()}`),
+    handle: (request: EstateRequest): Reply => {
+      const missingVersion = requireApiVersion(request);
+      if (missingVersion) return missingVersion;
+      const subscriptionId = request.params["subscriptionId"] ?? "";
+      const [namespace = "", ...path] = (request.params["rest"] ?? "").split("/");
+      return (
+        checkScope(ctx, { subscriptionId }) ??
+        checkResourceType(namespace, typesOf(path), request.query.get("api-version") ?? "") ??
+        azureError(
+          405,
+          "MethodNotAllowed",
+          `The local estate does not serve ${method} ${request.path} yet.`,
+          {
+            Allow: "GET",
+          },
+        )
+      );
+    },
+  }));
 }
