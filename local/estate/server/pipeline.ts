@@ -106,7 +106,9 @@ export function createRequestHandler(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const method = (req.method ?? "GET").toUpperCase();
-    const url = new URL(req.url ?? "/", ctx.url);
+    // A client that joins an endpoint ending in "/" with a path starting with one sends `//path`,
+    // which URL would read as a host; Azure's front doors read it as a path.
+    const url = new URL((req.url ?? "/").replace(/^\/{2,}/, "/"), ctx.url);
     const path = normalisePath(url.pathname);
     const requestId = randomUUID();
     const correlationHeader = req.headers["x-ms-correlation-request-id"];
