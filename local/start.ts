@@ -3,12 +3,10 @@
  * Functions host on http://127.0.0.1:7071), runs the daily health check once and prints its report,
  * then keeps everything running, timers on schedule, until Ctrl-C stops every process it started.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { HealthReport } from "../src/shared/operations/health-check/report.ts";
-import { renderHealthTable } from "../src/shared/operations/health-check/table.ts";
 import { type ScenarioName, scenarioNames, scenarios } from "./estate/index.ts";
 import { startLocalStack } from "./stack.ts";
 import { createLocalTls, tlsEnv } from "./tls.ts";
@@ -95,20 +93,29 @@ Local stack is up:
   Azure estate     ${stack.estate.url}   (scenario ${values.scenario})
   Emails           ${join(stack.outboxDir)}
 `);
-console.log("Running the daily health check now (POST /api/health-checks)…\n");
-const response = await fetch(`${stack.hostUrl}/api/health-checks`, {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ environment: "prod", components: ["webapp", "api", "database"] }),
+console.log("Running the daily health check now, as an operator would (phoenix-ops health-check)…\n");
+// The CLI calls the app's API with a token from the estate's managed identity: the one path every
+// caller takes. Its exit code says the estate's health (1 warning, 2 critical), not a failure of the stack.
+// Asynchronously: the estate and Azurite answer from this very process.
+await new Promise<void>((resolveRun) => {
+  spawn(
+    process.execPath,
+    ["dist/cli.cjs", "health-check", "--environment", "prod", "--components", "webapp,api,database"],
+    {
+      stdio: "inherit",
+      env: {
+        ...process.env,
+        PHOENIX_API_URL: stack.hostUrl,
+        AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
+        IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
+        IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
+      },
+    },
+  ).on("exit", () => resolveRun());
 });
-if (response.ok) {
-  const report = (await response.json()) as HealthReport;
-  console.log(renderHealthTable(report));
-} else {
-  console.log(`The health check failed: HTTP ${response.status}\n${await response.text()}`);
-}
 console.log(`Try it yourself:
-  curl -s -X POST ${stack.hostUrl}/api/health-checks -H 'content-type: application/json' -d '{"environment":"prod"}'
   npx phoenix-ops health-check --environment prod --components webapp,api,database
+  npx phoenix-ops metrics list --resource <a resource id> --metric CpuPercentage --interval PT1H
+  npx phoenix-ops --help
 
 The stack keeps running (the health-check timer ticks hourly, UTC). Press Ctrl-C to stop.`);

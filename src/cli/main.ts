@@ -72,7 +72,7 @@ project, they run against the local stack (the running \`npm start\`, or one sta
     for (const word of words.slice(0, -1)) {
       let group = groups.get(word);
       if (!group) {
-        group = parent.command(word).description(`${word} commands`).exitOverride();
+        group = parent.command(word).exitOverride();
         groups.set(word, group);
       }
       parent = group;
@@ -115,6 +115,10 @@ project, they run against the local stack (the running \`npm start\`, or one sta
         localLauncher: options.localLauncher,
       });
     });
+  }
+
+  for (const [word, group] of groups) {
+    group.description(`${word}: ${group.commands.map((c) => c.name()).join(", ")}`);
   }
 
   try {
