@@ -120,7 +120,23 @@ export async function prepareAz(az: string, target: AzTarget): Promise<void> {
   await mkdir(target.configDir, { recursive: true });
   const steps: string[][] = [
     ["config", "set", "core.collect_telemetry=no", "core.survey_message=no", "--only-show-errors"],
-    ["cloud", "register", "--name", AZ_CLOUD_NAME, "--endpoint-resource-manager", `${target.estateUrl}/`],
+    // The login endpoint and the token audience come from the estate's metadata discovery. The
+    // 2015-01-01 document az 2.45 reads carries no Microsoft Graph id and no Key Vault suffix (Azure's
+    // neither), so they are given here as Azure's own values.
+    [
+      "cloud",
+      "register",
+      "--name",
+      AZ_CLOUD_NAME,
+      "--cloud-config",
+      JSON.stringify({
+        endpoints: {
+          resourceManager: `${target.estateUrl}/`,
+          microsoftGraphResourceId: "https://graph.microsoft.com/",
+        },
+        suffixes: { keyvaultDns: ".vault.azure.net" },
+      }),
+    ],
     ["cloud", "set", "--name", AZ_CLOUD_NAME],
     ["login", "--identity", "--output", "none"],
   ];
