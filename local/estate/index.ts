@@ -30,6 +30,7 @@ import { seedBenchEnvironment, seedDemoEstate } from "./model/seed.ts";
 import { EstateState } from "./model/state.ts";
 import type { ScenarioName } from "./scenarios.ts";
 import { isScenarioName, missingResources, scenarioNames } from "./scenarios.ts";
+import { LongRunningOperations } from "./server/operations.ts";
 import { createRequestHandler } from "./server/pipeline.ts";
 import { Router } from "./server/router.ts";
 import { adminRoutes, benchSpecSchema } from "./surfaces/admin.ts";
@@ -125,6 +126,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
     tenantId,
     identityHeader,
     state,
+    operations: new LongRunningOperations(url),
     tokens,
     scenario: () => scenario,
     outboxDir: options.outboxDir,
@@ -178,6 +180,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   router.add(siteHealthRoutes(ctx));
   router.add(metricsBatchRoutes(ctx));
   router.add(monitorMetricsRoutes(ctx));
+  router.add(ctx.operations.routes());
   router.add(webConfigRoutes(ctx));
   router.add(armResourceRoutes(ctx));
   router.add(logAnalyticsRoutes(ctx));
