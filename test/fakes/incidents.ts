@@ -1,3 +1,4 @@
+import { assertStorable } from "../../src/shared/adapters/table-incident-store.ts";
 import { OpsError } from "../../src/shared/errors.ts";
 import type {
   AlertRecord,
@@ -26,7 +27,8 @@ export type FailableStoreMethod = Exclude<
  * outbox rows) that answer "exists", a dedup-key claim that reads first and that exactly one caller
  * wins, and optimistic concurrency on incidents (a version per incident; `updateIncident` re-reads and
  * re-applies the change when the version it read is no longer current). Payloads too large for a
- * queue message are kept by blob name. Everything goes in and out as a copy, as through a real store.
+ * queue message are kept by blob name. Everything goes in and out as a copy, as through a real store,
+ * and a document the table adapter would refuse as too large is refused here too, with its error.
  */
 export class MemoryIncidentStore implements IncidentStore, AlertStore, NotificationOutbox, DiagnosticsStore {
   readonly alerts = new Map<string, AlertRecord>();
@@ -79,6 +81,8 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   async insertAlert(record: AlertRecord): Promise<"inserted" | "exists"> {
     this.maybeFail("insertAlert");
+    assertStorable(`the alert record ${record.key}`, JSON.stringify({ ...record, raw: undefined }));
+    assertStorable(`the payload of alert ${record.key}`, record.raw);
     if (this.alerts.has(record.key)) return "exists";
     this.alerts.set(record.key, structuredClone(record));
     return "inserted";
@@ -125,6 +129,7 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   async createIncident(incident: Incident): Promise<"created" | "exists"> {
     this.maybeFail("createIncident");
+    assertStorable(`incident ${incident.id}`, JSON.stringify(incident));
     // Storage answers 409 for an id that is there already; the adapter turns that into "exists".
     if (this.incidents.has(incident.id)) return "exists";
     this.incidents.set(incident.id, { incident: structuredClone(incident), version: 1 });
@@ -143,6 +148,7 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
       if (!read) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
       const next = change(structuredClone(read.incident));
       if (!next) return structuredClone(read.incident);
+      assertStorable(`incident ${id}`, JSON.stringify(next));
       const concurrently = this.interleave;
       if (concurrently) {
         this.interleave = undefined;
@@ -199,6 +205,7 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   async insertNotification(record: NotificationRecord): Promise<"inserted" | "exists"> {
     this.maybeFail("insertNotification");
+    assertStorable(`notification ${record.id} of ${record.incidentId}`, JSON.stringify(record));
     const key = `${record.incidentId}|${record.id}`;
     if (this.notifications.has(key)) return "exists";
     this.notifications.set(key, structuredClone(record));
@@ -219,7 +226,10 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     this.maybeFail("updateNotification");
     const key = `${incidentId}|${id}`;
     const record = this.notifications.get(key);
-    if (record) this.notifications.set(key, { ...record, ...structuredClone(patch) });
+    if (!record) return;
+    const next = { ...record, ...structuredClone(patch) };
+    assertStorable(`notification ${id} of ${incidentId}`, JSON.stringify(next));
+    this.notifications.set(key, next);
   }
 
   // --- limits ---------------------------------------------------------------------------------

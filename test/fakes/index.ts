@@ -8,6 +8,12 @@ import type {
   MetricsReader,
   ResourceMetrics,
 } from "../../src/shared/ports/metrics-reader.ts";
+import type { LogTable, LogsReader } from "../../src/shared/ports/logs-reader.ts";
+import type {
+  MetricSeries,
+  MetricSeriesQuery,
+  MetricSeriesReader,
+} from "../../src/shared/ports/metric-series-reader.ts";
 import type { ResourceInventory, ResourceState } from "../../src/shared/ports/resource-inventory.ts";
 import type { RunHistory, RunRecord } from "../../src/shared/ports/run-history.ts";
 import type { ScheduledRun, ScheduledRunClaims } from "../../src/shared/ports/scheduled-run-claims.ts";
@@ -44,8 +50,15 @@ export class FakeMetrics implements MetricsReader {
   queries: MetricsQuery[] = [];
   async query(query: MetricsQuery): Promise<Map<string, ResourceMetrics>> {
     this.queries.push(query);
-    if (this.failNamespace === query.namespace)
-      throw new Error(`metrics endpoint down for ${query.namespace}`);
+    // As the adapter does with a batch that fails: each of its resources carries the error.
+    if (this.failNamespace === query.namespace) {
+      return new Map(
+        query.resourceIds.map((id) => [
+          id,
+          { resourceId: id, error: `metrics endpoint down for ${query.namespace}` },
+        ]),
+      );
+    }
     return new Map(
       query.resourceIds.map((id): [string, ResourceMetrics] => {
         const error = this.errors.get(id);
@@ -138,5 +151,62 @@ export class FixedClock implements Clock {
   constructor(public time: Date) {}
   now(): Date {
     return new Date(this.time);
+  }
+}
+
+/** One metric per resource and name, a point every interval, as Metrics_List answers. */
+export class FakeMetricSeries implements MetricSeriesReader {
+  /** resourceId → metric names it has, with the unit and a constant value. */
+  resources = new Map<string, Record<string, { unit: string; value: number }>>();
+  async listMetricNames(resourceId: string): Promise<string[]> {
+    const metrics = this.resources.get(resourceId);
+    if (!metrics) throw new OpsError("NotFound", `${resourceId} was not found (ResourceNotFound)`);
+    return Object.keys(metrics);
+  }
+  async getSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
+    const metric = this.resources.get(query.resourceId)?.[query.metricName];
+    if (!metric) throw new OpsError("NotFound", `${query.resourceId} was not found (ResourceNotFound)`);
+    const step = intervalMs(query.interval);
+    const points: MetricSeries["points"] = [];
+    for (let t = Math.ceil(query.start.getTime() / step) * step; t < query.end.getTime(); t += step) {
+      const point: MetricSeries["points"][number] = { timeStamp: new Date(t).toISOString() };
+      for (const a of query.aggregations) point[a] = metric.value;
+      points.push(point);
+    }
+    return {
+      resourceId: query.resourceId,
+      metricName: query.metricName,
+      unit: metric.unit,
+      interval: query.interval,
+      points,
+    };
+  }
+}
+
+function intervalMs(iso: string): number {
+  const [, d = "0", h = "0", m = "0"] = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso) ?? [];
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000;
+}
+
+/** Log Analytics in memory: a table per workspace; a query naming no table is refused as KQL is. */
+export class FakeLogs implements LogsReader {
+  tables = new Map<string, Record<string, LogTable>>();
+  async query(workspaceId: string, kql: string): Promise<LogTable> {
+    const workspace = this.tables.get(workspaceId);
+    if (!workspace)
+      throw new OpsError("NotFound", `Log Analytics workspace ${workspaceId} was not found (404)`);
+    const name = kql.split("|")[0]?.trim() ?? "";
+    const table = workspace[name];
+    if (!table || /\|\s*wher\b/.test(kql)) {
+      throw new OpsError(
+        "AzureRequestFailed",
+        `Azure refused the request for Log Analytics workspace ${workspaceId}: BadArgumentError`,
+        {
+          details: { statusCode: 400, azureCode: "BadArgumentError" },
+        },
+      );
+    }
+    const take = /\|\s*take\s+(\d+)/.exec(kql);
+    return { columns: [...table.columns], rows: table.rows.slice(0, take ? Number(take[1]) : undefined) };
   }
 }
