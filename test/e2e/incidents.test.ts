@@ -189,6 +189,9 @@ describe("the action group webhook", () => {
       fetch(`${stack.hostUrl}/api/alerts`, { method: "POST", headers: { "content-type": type }, body });
     expect((await post("{not json")).status).toBe(400);
     expect((await post("x", "text/plain")).status).toBe(415);
+    // Exactly JSON: a type that merely contains "json" is not one.
+    expect((await post("{}", "text/notjson")).status).toBe(415);
+    expect((await post("{}", "application/jsonx")).status).toBe(415);
     expect((await post(JSON.stringify({ pad: "x".repeat(1_100_000) }))).status).toBe(413);
   });
 

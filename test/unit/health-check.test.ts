@@ -259,4 +259,13 @@ describe("scheduled health check", () => {
     const second = await tick("b");
     expect(second.ran).toHaveLength(1);
   });
+
+  it("emails once for the day even when the day is run again after its record failed", async () => {
+    deps.metrics.errors.set(db.resourceId, "boom"); // the run is not ok, so it emails
+    deps.runHistory.failuresLeft = 1;
+    expect((await tick("a")).failed).toHaveLength(1);
+    expect((await tick("b")).ran).toHaveLength(1);
+    expect(deps.email.sent).toHaveLength(1);
+    expect(deps.email.sent[0]!.idempotencyKey).toBe("health-check|prod|2026-11-26");
+  });
 });
