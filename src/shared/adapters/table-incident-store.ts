@@ -16,17 +16,79 @@ export interface IncidentTables {
   diagnostics: ContainerClient;
 }
 
-/** A table property holds at most 64 KiB (32 K UTF-16 characters). */
+/** A table property holds at most 64 KiB (32 K UTF-16 characters); short text columns are cut to this. */
 const MAX_PROPERTY_CHARS = 30_000;
+/**
+ * Documents (an incident, an alert and its payload, a notification) up to this many UTF-16 characters
+ * are kept in their row; longer ones go to a blob that the row names. Splitting across columns was not
+ * an option: an entity holds at most 1 MiB counted in UTF-16, so a 1 MiB webhook body (1 M characters,
+ * 2 MiB in UTF-16) or a notification of several hundred KB of html and text cannot fit any row.
+ */
+const MAX_INLINE_CHARS = 32_000;
+/**
+ * The largest document the store keeps, in UTF-8 bytes: above the largest webhook body the app can be
+ * configured to accept (PHOENIX_ALERTS_MAX_BODY_BYTES is at most 10 MB), and small enough to upload in
+ * one request and hold in memory. Anything larger fails on write, never on read.
+ */
+export const MAX_DOCUMENT_BYTES = 32 * 1024 * 1024;
+/** Earlier versions cut documents at this many characters, which left JSON that no longer parses. */
+const LEGACY_CUT_CHARS = 30_000;
+/** A row re-read when the blob it named was replaced in between (another instance updated the row). */
+const MAX_MOVED_RETRIES = 5;
 const MAX_CONFLICT_RETRIES = 20;
 /** Incident ids remembered per minute of openings: about 25 characters each, well within a property. */
 const MAX_TRACKED_OPENINGS = 1000;
 
+/** A row holding one document: inline in `doc`, or in the blob named by `docBlob`. */
 interface DocEntity {
   partitionKey: string;
   rowKey: string;
-  doc: string;
+  doc?: string;
+  docBlob?: string;
   etag?: string;
+}
+
+interface AlertEntity extends DocEntity {
+  raw?: string;
+  rawBlob?: string;
+  status: string;
+  incidentId?: string;
+}
+
+/** A document's text could not be found: its row was replaced (and its old blob removed) since the read. */
+const MOVED = Symbol("moved");
+
+/**
+ * Refuses, on write, a document the store could not keep whole. Exported so that the in-memory fake
+ * refuses exactly what this adapter refuses.
+ */
+export function assertStorable(what: string, text: string): void {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    throw new OpsError(
+      "StoreFailed",
+      `${what} is too large to store: ${bytes} bytes, more than the ${MAX_DOCUMENT_BYTES} the incident store keeps`,
+      { retryable: false, details: { bytes, maxBytes: MAX_DOCUMENT_BYTES } },
+    );
+  }
+}
+
+/** Parses a stored document; a row that does not parse is named, not thrown as a bare SyntaxError. */
+function parseDoc<T>(what: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    const cut = text.length === LEGACY_CUT_CHARS;
+    throw new OpsError(
+      "StoreFailed",
+      `${what} is stored as JSON that does not parse (${text.length} characters${
+        cut
+          ? ": it was cut at 30000 characters by an earlier version of the store and cannot be recovered"
+          : ""
+      })`,
+      { cause: error, retryable: false, details: { characters: text.length, truncated: cut } },
+    );
+  }
 }
 
 /**
@@ -64,17 +126,23 @@ export class TableIncidentStore implements IncidentStore {
 
   async insertAlert(record: AlertRecord): Promise<"inserted" | "exists"> {
     await this.ensure();
+    const doc = JSON.stringify({ ...record, raw: undefined });
+    assertStorable(`the alert record ${record.key}`, doc);
+    assertStorable(`the payload of alert ${record.key}`, record.raw);
     return guard("record the alert", async () => {
+      const owner = `alerts/${record.key}`;
+      const written = [await this.place(owner, "doc", doc), await this.place(owner, "raw", record.raw)];
       try {
         await this.t.alerts.createEntity({
           partitionKey: record.key.slice(0, 2),
           rowKey: record.key,
-          doc: capped(JSON.stringify({ ...record, raw: undefined })),
-          raw: capped(record.raw),
+          ...written[0]?.columns,
+          ...written[1]?.columns,
           status: record.status,
         });
         return "inserted";
       } catch (error) {
+        await this.discard(written);
         if (status(error) === 409) return "exists";
         throw error;
       }
@@ -84,15 +152,20 @@ export class TableIncidentStore implements IncidentStore {
   async getAlert(key: string): Promise<AlertRecord | undefined> {
     await this.ensure();
     return guard("read the alert", async () => {
-      const entity = await getOrUndefined<{ doc: string; raw: string; status: string; incidentId?: string }>(
-        this.t.alerts,
-        key.slice(0, 2),
-        key,
-      );
-      if (!entity) return undefined;
-      const record = JSON.parse(entity.doc) as AlertRecord;
-      const status = entity.status as AlertRecord["status"];
-      return { ...record, raw: entity.raw, status, incidentId: entity.incidentId || null };
+      for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
+        const entity = await getOrUndefined<AlertEntity>(this.t.alerts, key.slice(0, 2), key);
+        if (!entity) return undefined;
+        const doc = await this.text(entity.doc, entity.docBlob);
+        const raw = await this.text(entity.raw, entity.rawBlob);
+        if (doc === MOVED || raw === MOVED) continue;
+        const record = parseDoc<AlertRecord>(`the stored alert ${key}`, doc);
+        // The payload is a column of its own and is not parsed here, but a cut one is as broken for the
+        // caller that parses it: say so here rather than let it fail there.
+        if (raw.length === LEGACY_CUT_CHARS) parseDoc<unknown>(`the stored payload of alert ${key}`, raw);
+        const status = entity.status as AlertRecord["status"];
+        return { ...record, raw, status, incidentId: entity.incidentId || null };
+      }
+      throw new OpsError("Conflict", `alert ${key} kept changing under us`, { retryable: true });
     });
   }
 
@@ -163,15 +236,20 @@ export class TableIncidentStore implements IncidentStore {
 
   async createIncident(incident: Incident): Promise<"created" | "exists"> {
     await this.ensure();
+    const doc = JSON.stringify(incident);
+    assertStorable(`incident ${incident.id}`, doc);
     return guard("create the incident", async () => {
+      const written = await this.place(`incidents/${incident.id}`, "doc", doc);
       try {
         await this.t.incidents.createEntity({
           partitionKey: "incident",
           rowKey: incident.id,
+          ...written.columns,
           ...columns(incident),
         });
         return "created";
       } catch (error) {
+        await this.discard([written]);
         if (status(error) === 409) return "exists";
         throw error;
       }
@@ -181,29 +259,30 @@ export class TableIncidentStore implements IncidentStore {
   async getIncident(id: string): Promise<Incident | undefined> {
     await this.ensure();
     if (!/^[\w-]{1,80}$/.test(id)) return undefined;
-    return guard("read the incident", async () => {
-      const entity = await getOrUndefined<DocEntity>(this.t.incidents, "incident", id);
-      return entity ? (JSON.parse(entity.doc) as Incident) : undefined;
-    });
+    return guard("read the incident", async () => (await this.readIncident(id))?.incident);
   }
 
   async updateIncident(id: string, change: (current: Incident) => Incident | undefined): Promise<Incident> {
     await this.ensure();
     return guard("update the incident", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const entity = await getOrUndefined<DocEntity>(this.t.incidents, "incident", id);
-        if (!entity) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
-        const current = JSON.parse(entity.doc) as Incident;
-        const next = change(structuredClone(current));
-        if (!next) return current;
+        const read = await this.readIncident(id);
+        if (!read) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
+        const next = change(structuredClone(read.incident));
+        if (!next) return read.incident;
+        const doc = JSON.stringify(next);
+        assertStorable(`incident ${id}`, doc);
+        const written = await this.place(`incidents/${id}`, "doc", doc);
         try {
           await this.t.incidents.updateEntity(
-            { partitionKey: "incident", rowKey: id, ...columns(next) },
+            { partitionKey: "incident", rowKey: id, ...written.columns, ...columns(next) },
             "Replace",
-            { etag: entity.etag },
+            { etag: read.entity.etag },
           );
+          await this.discard([{ blob: read.entity.docBlob }]);
           return next;
         } catch (error) {
+          await this.discard([written]);
           if (status(error) !== 412) throw error;
           // Someone else changed it first: read again and re-apply on top of their version.
         }
@@ -218,10 +297,7 @@ export class TableIncidentStore implements IncidentStore {
       const filter = options.status
         ? `PartitionKey eq 'incident' and status eq '${options.status}'`
         : `PartitionKey eq 'incident'`;
-      const found: Incident[] = [];
-      for await (const entity of this.t.incidents.listEntities<DocEntity>({ queryOptions: { filter } })) {
-        found.push(JSON.parse(entity.doc) as Incident);
-      }
+      const found = await this.listIncidentDocs(filter);
       return found.sort((a, b) => b.openedAt.localeCompare(a.openedAt)).slice(0, options.limit);
     });
   }
@@ -230,10 +306,7 @@ export class TableIncidentStore implements IncidentStore {
     await this.ensure();
     return guard("list incidents", async () => {
       const filter = `PartitionKey eq 'incident' and openedAt ge '${from}' and openedAt lt '${to}'`;
-      const found: Incident[] = [];
-      for await (const entity of this.t.incidents.listEntities<DocEntity>({ queryOptions: { filter } })) {
-        found.push(JSON.parse(entity.doc) as Incident);
-      }
+      const found = await this.listIncidentDocs(filter);
       return found.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
     });
   }
@@ -272,15 +345,19 @@ export class TableIncidentStore implements IncidentStore {
 
   async insertNotification(record: NotificationRecord): Promise<"inserted" | "exists"> {
     await this.ensure();
+    const doc = JSON.stringify(record);
+    assertStorable(`notification ${record.id} of ${record.incidentId}`, doc);
     return guard("queue the notification", async () => {
+      const written = await this.place(`notifications/${record.incidentId}/${record.id}`, "doc", doc);
       try {
         await this.t.notifications.createEntity({
           partitionKey: record.incidentId,
           rowKey: rowKeyOf(record.id),
-          doc: capped(JSON.stringify(record)),
+          ...written.columns,
         });
         return "inserted";
       } catch (error) {
+        await this.discard([written]);
         if (status(error) === 409) return "exists";
         throw error;
       }
@@ -289,10 +366,7 @@ export class TableIncidentStore implements IncidentStore {
 
   async getNotification(incidentId: string, id: string): Promise<NotificationRecord | undefined> {
     await this.ensure();
-    return guard("read the notification", async () => {
-      const entity = await getOrUndefined<DocEntity>(this.t.notifications, incidentId, rowKeyOf(id));
-      return entity ? (JSON.parse(entity.doc) as NotificationRecord) : undefined;
-    });
+    return guard("read the notification", async () => (await this.readNotification(incidentId, id))?.record);
   }
 
   async updateNotification(
@@ -303,17 +377,21 @@ export class TableIncidentStore implements IncidentStore {
     await this.ensure();
     await guard("update the notification", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const entity = await getOrUndefined<DocEntity>(this.t.notifications, incidentId, rowKeyOf(id));
-        if (!entity) return;
-        const next = { ...(JSON.parse(entity.doc) as NotificationRecord), ...patch };
+        const read = await this.readNotification(incidentId, id);
+        if (!read) return;
+        const doc = JSON.stringify({ ...read.record, ...patch });
+        assertStorable(`notification ${id} of ${incidentId}`, doc);
+        const written = await this.place(`notifications/${incidentId}/${id}`, "doc", doc);
         try {
           await this.t.notifications.updateEntity(
-            { partitionKey: incidentId, rowKey: rowKeyOf(id), doc: capped(JSON.stringify(next)) },
+            { partitionKey: incidentId, rowKey: rowKeyOf(id), ...written.columns },
             "Replace",
-            { etag: entity.etag },
+            { etag: read.entity.etag },
           );
+          await this.discard([{ blob: read.entity.docBlob }]);
           return;
         } catch (error) {
+          await this.discard([written]);
           if (status(error) !== 412) throw error;
         }
       }
@@ -441,11 +519,98 @@ export class TableIncidentStore implements IncidentStore {
       }
     });
   }
+
+  // --- documents ------------------------------------------------------------------------------
+
+  /**
+   * Where a document goes: its own column when it fits one, else a blob the row names. Each write gets
+   * a blob of its own (a fresh name), never one a row already points to, so the row's ETag still guards
+   * the document: a write that loses its ETag race removes only its own blob, and the winner removes
+   * the blob its row named before. A blob left by a crash in between is unreferenced, not wrong.
+   */
+  private async place(
+    owner: string,
+    column: "doc" | "raw",
+    text: string,
+  ): Promise<{ columns: Record<string, string>; blob?: string }> {
+    if (text.length <= MAX_INLINE_CHARS) return { columns: { [column]: text } };
+    const blob = `documents/${hash(owner)}/${column}-${randomUUID()}.json`;
+    await this.t.diagnostics
+      .getBlockBlobClient(blob)
+      .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    return { columns: { [`${column}Blob`]: blob }, blob };
+  }
+
+  /** Best effort: a blob that stays behind is only unreferenced storage. */
+  private async discard(written: { blob?: string | undefined }[]): Promise<void> {
+    await Promise.all(
+      written.map(async ({ blob }) => {
+        if (!blob) return;
+        await this.t.diagnostics
+          .getBlobClient(blob)
+          .deleteIfExists()
+          .catch(() => undefined);
+      }),
+    );
+  }
+
+  /** A document's text, inline or from its blob; MOVED when the blob was replaced since the row was read. */
+  private async text(inline: string | undefined, blob: string | undefined): Promise<string | typeof MOVED> {
+    if (!blob) return inline ?? "";
+    try {
+      return (await this.t.diagnostics.getBlobClient(blob).downloadToBuffer()).toString("utf8");
+    } catch (error) {
+      if (status(error) === 404) return MOVED;
+      throw error;
+    }
+  }
+
+  private async readIncident(id: string): Promise<{ incident: Incident; entity: DocEntity } | undefined> {
+    for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
+      const entity = await getOrUndefined<DocEntity>(this.t.incidents, "incident", id);
+      if (!entity) return undefined;
+      const doc = await this.text(entity.doc, entity.docBlob);
+      if (doc === MOVED) continue;
+      return { incident: parseDoc<Incident>(`the stored incident ${id}`, doc), entity };
+    }
+    throw new OpsError("Conflict", `incident ${id} kept changing under us`, { retryable: true });
+  }
+
+  private async listIncidentDocs(filter: string): Promise<Incident[]> {
+    const found: Incident[] = [];
+    for await (const entity of this.t.incidents.listEntities<DocEntity>({ queryOptions: { filter } })) {
+      const doc = await this.text(entity.doc, entity.docBlob);
+      if (doc !== MOVED) found.push(parseDoc<Incident>(`the stored incident ${entity.rowKey}`, doc));
+      else {
+        // Updated while we listed: its current version, if it is still there.
+        const current = await this.readIncident(entity.rowKey);
+        if (current) found.push(current.incident);
+      }
+    }
+    return found;
+  }
+
+  private async readNotification(
+    incidentId: string,
+    id: string,
+  ): Promise<{ record: NotificationRecord; entity: DocEntity } | undefined> {
+    for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
+      const entity = await getOrUndefined<DocEntity>(this.t.notifications, incidentId, rowKeyOf(id));
+      if (!entity) return undefined;
+      const doc = await this.text(entity.doc, entity.docBlob);
+      if (doc === MOVED) continue;
+      const record = parseDoc<NotificationRecord>(`the stored notification ${id} of ${incidentId}`, doc);
+      return { record, entity };
+    }
+    throw new OpsError("Conflict", `notification ${id} of ${incidentId} kept changing under us`, {
+      retryable: true,
+    });
+  }
 }
 
+/** The columns the incident is queried by; the document itself is placed by `place`. */
 function columns(incident: Incident): Record<string, unknown> {
   return {
-    doc: JSON.stringify(incident),
     status: incident.status,
     openedAt: incident.openedAt,
     priority: incident.priority,
