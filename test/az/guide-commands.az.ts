@@ -320,6 +320,36 @@ describe.skipIf(!az)("the guide's az commands against the local estate", () => {
       });
     }
 
+    it("az backup protection backup-now needs --backup-management-type with a container's name", async () => {
+      const result = await run(
+        "backup",
+        "protection",
+        "backup-now",
+        "--item-name",
+        demo.database,
+        "--vault-name",
+        demo.recoveryVault,
+        "--resource-group",
+        rg,
+        "--container-name",
+        demo.sqlServer,
+      );
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/--backup-management-type is required/);
+    });
+
+    it("az monitor log-analytics query needs an extension az cannot install offline", async () => {
+      const result = await run("monitor", "log-analytics", "query", "--workspace-name", demo.workspace);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/'query' is misspelled or not recognized/);
+    });
+
+    it("az policy state summarize sends the resource group as the subscription (Debian's packaging)", async () => {
+      const result = await run("policy", "state", "summarize", "--resource-group", rg);
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain(`The subscription '${rg}' could not be found.`);
+    });
+
     it("az role assignment list crashes inside az (Debian's packaging), before any request", async () => {
       const result = await run("role", "assignment", "list", "--resource-group", rg);
       expect(result.code).not.toBe(0);
