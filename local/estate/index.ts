@@ -7,7 +7,9 @@
  *   /msi/token                                   managed identity (App Service 2019-08-01 and 2017-09-01, MSI POST)
  *   /metadata/endpoints                          Resource Manager metadata discovery (az cloud register)
  *   /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/discovery/v2.0/keys
- *   /subscriptions/...                           Resource Manager reads, Metrics_List, metricDefinitions
+ *   /subscriptions/...                           Resource Manager reads, Metrics_List, metricDefinitions,
+ *                                                site config (config/web, appsettings/list, publishxml),
+ *                                                long-running operation status; Azure's errors for the rest
  *   /subscriptions/{sub}/metrics:getBatch        Azure Monitor metrics data plane
  *   /v1/workspaces/{id}/query, /v1/$batch        Log Analytics
  *   /emails:send, /emails/operations/{id}        Communication Services Email (.eml files in the outbox)
