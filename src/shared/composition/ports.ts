@@ -6,6 +6,8 @@ import { LogAnalyticsReader } from "../adapters/log-analytics.ts";
 import { MonitorMetricSeriesReader } from "../adapters/monitor-metric-series.ts";
 import { MonitorMetricsReader } from "../adapters/monitor-metrics.ts";
 import { StorageWorkQueue } from "../adapters/storage-work-queue.ts";
+import { TableChangeJournal } from "../adapters/table-change-journal.ts";
+import { TableResourceLeases } from "../adapters/table-resource-leases.ts";
 import { TableIncidentStore } from "../adapters/table-incident-store.ts";
 import { TableRunClaims } from "../adapters/table-run-claims.ts";
 import { TableRunHistory } from "../adapters/table-run-history.ts";
@@ -62,6 +64,15 @@ export function createPortFactories(
     outbox: incidentTables,
     diagnostics: incidentTables,
     queue,
+    changes: once(
+      () =>
+        new TableChangeJournal({
+          changes: storage().table(`${prefix}changes`),
+          keys: storage().table(`${prefix}changekeys`),
+          events: storage().table(`${prefix}changeevents`),
+        }),
+    ),
+    leases: once(() => new TableResourceLeases(storage().table(`${prefix}leases`))),
     alertIntake: once(
       () => new BatchingAlertIntake(queue(), { windowMs: settings.PHOENIX_ALERTS_BATCH_WINDOW_MS }),
     ),

@@ -212,6 +212,43 @@ const incidentsSchema = z
   })
   .strict();
 
+const changeControlSchema = z
+  .object({
+    freeze: z
+      .object({
+        all: z.boolean().default(false).describe("Freeze every environment"),
+        environments: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Environments whose changes are frozen"),
+        reason: z.string().optional(),
+      })
+      .strict()
+      .default({ all: false, environments: [] }),
+    cooldownMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(1440)
+      .default(10)
+      .describe("Between two changes of one resource"),
+    maxChangesPerHour: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(4)
+      .describe("Changes of one resource an hour"),
+    leaseSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(300)
+      .describe("How long a change may hold its resource before another instance may take it"),
+  })
+  .strict();
+
 export const policySchema = z
   .object({
     $schema: z.string().optional(),
@@ -235,6 +272,12 @@ export const policySchema = z
     alertRules: z.array(alertRuleSchema).default([]),
     escalationPolicies: z.record(z.string().min(1), escalationPolicySchema).default({}),
     maintenanceWindows: z.array(maintenanceWindowSchema).default([]),
+    changeControl: changeControlSchema.default({
+      freeze: { all: false, environments: [] },
+      cooldownMinutes: 10,
+      maxChangesPerHour: 4,
+      leaseSeconds: 300,
+    }),
     incidents: incidentsSchema.default({
       defaultRecipients: ["ops@phoenixvc.tech"],
       maxEmailsPerMinute: 30,
@@ -265,6 +308,15 @@ export const policySchema = z
     policy.alertRules.forEach((rule, index) => {
       for (const issue of alertRuleIssues(policy.environments, rule)) {
         ctx.addIssue({ code: "custom", path: ["alertRules", index, ...issue.path], message: issue.message });
+      }
+    });
+    policy.changeControl.freeze.environments.forEach((name, index) => {
+      if (!Object.hasOwn(policy.environments, name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["changeControl", "freeze", "environments", index],
+          message: `no environment "${name}"`,
+        });
       }
     });
     policy.maintenanceWindows.forEach((window, index) => {

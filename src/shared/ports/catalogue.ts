@@ -1,5 +1,6 @@
 import type { AlertIntake } from "./alert-intake.ts";
 import type { AlertStore } from "./alert-store.ts";
+import type { ChangeJournal } from "./change-journal.ts";
 import type { DiagnosticsStore } from "./diagnostics-store.ts";
 import type { EmailSender } from "./email-sender.ts";
 import type { HealthProbe } from "./health-probe.ts";
@@ -8,6 +9,7 @@ import type { LogsReader } from "./logs-reader.ts";
 import type { MetricSeriesReader } from "./metric-series-reader.ts";
 import type { MetricsReader } from "./metrics-reader.ts";
 import type { NotificationOutbox } from "./notification-outbox.ts";
+import type { ResourceLeases } from "./resource-leases.ts";
 import type { ResourceInventory } from "./resource-inventory.ts";
 import type { RunHistory } from "./run-history.ts";
 import type { ScheduledRunClaims } from "./scheduled-run-claims.ts";
@@ -32,6 +34,8 @@ export interface Ports {
   diagnostics: DiagnosticsStore;
   queue: WorkQueue;
   alertIntake: AlertIntake;
+  changes: ChangeJournal;
+  leases: ResourceLeases;
 }
 
 export type PortName = keyof Ports;

@@ -1,4 +1,5 @@
 import { alertsValidate } from "../operations/alert-rules/declaration.ts";
+import { changesList, changesShow } from "../operations/changes/declaration.ts";
 import { healthCheck, healthCheckList, healthCheckShow } from "../operations/health-check/declaration.ts";
 import {
   alertsProcess,
@@ -39,6 +40,8 @@ export const procedures: readonly AnyProcedure[] = [
   metricsList,
   logsQuery,
   alertsValidate,
+  changesList,
+  changesShow,
 ];
 
 /** The function-name stem of a procedure: its name in kebab case ("incidents list" → "incidents-list"). */

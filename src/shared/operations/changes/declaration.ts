@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { changeStatuses } from "../../change-control/model.ts";
+import { OpsError } from "../../errors.ts";
+import { defineProcedure } from "../../procedures/declaration.ts";
+import { tableText } from "../../render/table.ts";
+
+/** The audit trail of estate changes: what changed, who or what asked, the plan, before, after, result. */
+export const changesList = defineProcedure({
+  name: "changes list",
+  summary: "List estate changes, newest first (the audit trail)",
+  input: z
+    .object({
+      environment: z.string().min(1).max(80).optional().describe("only this environment's changes"),
+      resource: z.string().min(1).max(1000).optional().describe("only changes of this resource id"),
+      since: z.iso.datetime({ offset: true }).optional().describe("only changes at or after (ISO 8601)"),
+      result: z.enum(changeStatuses).optional().describe("only changes with this result"),
+      limit: z.number().int().min(1).max(500).default(50).describe("how many (1 to 500)"),
+    })
+    .strict(),
+  ports: ["changes"],
+  run: async (ports, input, context) => ({
+    changes: await ports.changes.list(
+      {
+        environment: input.environment,
+        resourceId: input.resource,
+        since: input.since,
+        status: input.result,
+        limit: input.limit,
+      },
+      { abortSignal: context.abortSignal },
+    ),
+  }),
+  table: ({ changes }) =>
+    tableText(
+      [
+        ["ID", "RESULT", "WHEN (UTC)", "BY", "PROCEDURE", "CHANGE"],
+        ...changes.map((c) => [
+          c.id,
+          `${c.status}${c.dryRun ? " (dry run)" : ""}`,
+          c.createdAt.slice(0, 19).replace("T", " "),
+          c.requestedBy.name,
+          c.procedure,
+          c.blockedBy ? `${c.summary} [${c.blockedBy.rule}]` : c.summary,
+        ]),
+      ],
+      "No changes.\n",
+    ),
+  changesEstate: false,
+  http: { method: "GET", route: "changes", auth: "Ops.Reader" },
+});
+
+export const changesShow = defineProcedure({
+  name: "changes show",
+  summary: "Show one change: its plan, before and after, result and every step",
+  input: z
+    .object({
+      id: z
+        .string()
+        .regex(/^CHG-[\w-]{1,80}$/, "not a change id")
+        .describe("the change's id (CHG-…)"),
+    })
+    .strict(),
+  ports: ["changes"],
+  async run(ports, input, context) {
+    const options = { abortSignal: context.abortSignal };
+    const change = await ports.changes.get(input.id, options);
+    if (!change) throw new OpsError("NotFound", `no change ${input.id}`, { details: { field: "id" } });
+    return { change, steps: await ports.changes.listEvents(input.id, options) };
+  },
+  table: ({ change, steps }) =>
+    [
+      `${change.id}  ${change.status.toUpperCase()}${change.dryRun ? " (dry run)" : ""}`,
+      `Change:     ${change.summary}`,
+      `Resource:   ${change.resourceId}`,
+      `Procedure:  ${change.procedure} (${change.environment})`,
+      `Asked by:   ${change.requestedBy.name} (${change.requestedBy.kind}${change.requestedBy.incidentId ? `, incident ${change.requestedBy.incidentId}` : ""})`,
+      `Reason:     ${change.reason}`,
+      ...(change.forced ? [`Forced:     ${change.forced.reason}`] : []),
+      ...(change.blockedBy ? [`Blocked by: ${change.blockedBy.rule}: ${change.blockedBy.detail}`] : []),
+      ...(change.error ? [`Error:      ${change.error}`] : []),
+      `Before:     ${JSON.stringify(change.before)}`,
+      `After:      ${JSON.stringify(change.after)}`,
+      `Read back:  ${JSON.stringify(change.observed)}`,
+      "",
+      "Steps:",
+      ...steps.map((s) => `  ${s.at}  ${s.step.padEnd(10)} ${s.detail}`),
+      "",
+    ].join("\n"),
+  changesEstate: false,
+  http: { method: "GET", route: "changes/{id}", auth: "Ops.Reader" },
+  cli: { positionals: ["id"] },
+});
