@@ -1,6 +1,7 @@
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Estate } from "../../local/estate/index.ts";
+import { parseInstant } from "../../local/estate/signals/time.ts";
 import { demo, demoIds } from "../../local/estate/index.ts";
 import { at, call, rawToken, startTestEstate } from "./helpers.ts";
 
@@ -139,6 +140,22 @@ describe("the estate as az calls it", () => {
         `${start.toISOString().replace(".000", "")}/${end.toISOString().replace(".000", "")}`,
       );
       expect(at(doubled.body, "value")).toEqual(at(single.body, "value"));
+    });
+
+    it("reads a timestamp without an offset as UTC whatever the machine's time zone", () => {
+      const zone = process.env["TZ"];
+      process.env["TZ"] = "America/New_York";
+      try {
+        expect(parseInstant("2026-12-01T10:00:00.123456")?.getTime()).toBe(
+          Date.UTC(2026, 11, 1, 10, 0, 0, 123),
+        );
+        expect(parseInstant("2026-12-01T10:00:00+02:00")?.getTime()).toBe(Date.UTC(2026, 11, 1, 8));
+        expect(parseInstant("2026-12-01T10:00Z")?.getTime()).toBe(Date.UTC(2026, 11, 1, 10));
+        expect(parseInstant("PT1H")).toBeUndefined();
+      } finally {
+        if (zone === undefined) delete process.env["TZ"];
+        else process.env["TZ"] = zone;
+      }
     });
 
     it("still refuses a timespan that is not one", async () => {
