@@ -33,6 +33,12 @@ export interface AzTarget {
   caPath: string;
   /** az's configuration folder for this target. */
   configDir: string;
+  /**
+   * Which managed-identity contract az speaks: App Service's GET with the `secret` header (the
+   * default), or the MSI extension's form POST, what az does when MSI_ENDPOINT is set outside App
+   * Service (Cloud Shell, the old VM extension).
+   */
+  identityContract?: "app-service" | "msi-form";
 }
 
 export interface AzResult {
@@ -72,15 +78,18 @@ export function findAz(pathVariable = process.env["PATH"] ?? ""): string | undef
 
 /** The environment every az call against the target runs with. */
 export function azEnvironment(target: AzTarget, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  // Whatever App Service marker the caller's environment carries, the target decides the contract.
+  const rest = { ...base };
+  delete rest["APPSETTING_WEBSITE_SITE_NAME"];
   return {
-    ...base,
+    ...rest,
     AZURE_CONFIG_DIR: target.configDir,
     // Python's requests reads its trust store from here; the estate's CA is the only one needed.
     REQUESTS_CA_BUNDLE: target.caPath,
-    // App Service's managed-identity contract (2017-09-01, `secret` header), the one az 2.45 speaks.
+    // App Service's managed-identity contract (2017-09-01, `secret` header) unless the form POST is asked for.
     MSI_ENDPOINT: target.identityEndpoint,
     MSI_SECRET: target.identityHeader,
-    APPSETTING_WEBSITE_SITE_NAME: localSiteName,
+    ...(target.identityContract === "msi-form" ? {} : { APPSETTING_WEBSITE_SITE_NAME: localSiteName }),
     AZURE_CORE_COLLECT_TELEMETRY: "0",
     AZURE_CORE_SURVEY_MESSAGE: "false",
     AZURE_CORE_NO_COLOR: "true",

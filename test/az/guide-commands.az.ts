@@ -104,6 +104,20 @@ describe.skipIf(!az)("the guide's az commands against the local estate", () => {
       expect(cloud.endpoints["activeDirectoryResourceId"]).toBe("https://management.core.windows.net/");
     });
 
+    it("signs in through the MSI extension's form POST too (MSI_ENDPOINT outside App Service)", async () => {
+      const viaForm: AzTarget = {
+        ...target,
+        configDir: join(configRoot, "msi-form"),
+        identityContract: "msi-form",
+      };
+      await prepareAz(az ?? "az", viaForm);
+      const account = parsed<{ id: string }>(
+        await runAz(az ?? "az", viaForm, ["account", "show", "-o", "json"]),
+      );
+      expect(account.id).toBe(demo.subscriptionId);
+      expect(stack.estate.stats().byRoute["msi-token-form"]).toBeGreaterThan(0);
+    });
+
     it("is logged in through the estate's managed identity, to the demo subscription", async () => {
       const account = parsed<Record<string, unknown>>(await run("account", "show", "-o", "json"));
       expect(account).toMatchObject({

@@ -291,7 +291,8 @@ export function identityRoutes(ctx: EstateContext): Route[] {
       method: "POST",
       path: "/msi/token",
       access: "open",
-      name: "msi-token",
+      // Counted apart from the GET contracts so tests can tell which one a client used.
+      name: "msi-token-form",
       handle: async (request) => {
         if (String(request.headers["metadata"]).toLowerCase() !== "true") {
           return msiError(400, "Required metadata header not specified");
