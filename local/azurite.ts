@@ -11,6 +11,7 @@
  * port 0, and it keeps Azurite's globals (logger, memory limits) out of the caller's process.
  */
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -35,6 +36,8 @@ export interface AzuriteOptions {
   tablePort?: number;
   /** Receives Azurite's own output lines (access logs are off). */
   log?: (line: string) => void;
+  /** Called when Azurite exits after it was ready and before close() was called. */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export interface Azurite {
@@ -46,8 +49,35 @@ export interface Azurite {
   blobEndpoint: string;
   queueEndpoint: string;
   tableEndpoint: string;
+  /** The Azurite process. */
+  pid?: number;
   close(): Promise<void>;
 }
+
+/**
+ * A preload (`node --import`) for the stack's child processes: the child stops when its parent is
+ * gone, however the parent ended (SIGKILL included), so no Azurite or host outlives the stack and
+ * keeps holding its ports. The parent gives the child a stdin pipe that it never writes or closes:
+ * the pipe ends only when the parent dies. A changed ppid (re-parented to init or a subreaper) is
+ * the second sign, for a child whose stdin was not that pipe. The child then gets SIGTERM, so its own
+ * shutdown runs, and is made to exit if that takes longer than 5 s. Inline (a data: URL) so the
+ * child needs no file of ours, only Node.
+ */
+export const PARENT_WATCH_IMPORT = `data:text/javascript,${encodeURIComponent(`
+const parent = process.ppid;
+let gone = false;
+const stop = () => {
+  if (gone) return;
+  gone = true;
+  setTimeout(() => process.exit(1), 5000).unref();
+  process.kill(process.pid, "SIGTERM");
+};
+if (!process.stdin.isTTY) {
+  process.stdin.on("end", stop).on("error", stop).resume();
+  process.stdin.unref?.();
+}
+setInterval(() => { if (process.ppid !== parent) stop(); }, 1000).unref();
+`)}`;
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const inMemory = options.inMemory ?? true;
@@ -59,6 +89,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   // private folder so nothing lands in the project.
   const workDir = await mkdtemp(join(tmpdir(), "azurite-"));
   const args = [
+    "--import",
+    PARENT_WATCH_IMPORT,
     cli,
     ...["--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1"],
     ...["--blobPort", String(options.blobPort ?? 0)],
@@ -72,9 +104,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const env = { ...process.env };
   // A custom account list would break the well-known connection string below.
   delete env["AZURITE_ACCOUNTS"];
-  const child = spawn(process.execPath, args, { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin: the pipe PARENT_WATCH_IMPORT watches; never written.
+  const child = spawn(process.execPath, args, { cwd: workDir, env, stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin?.on("error", () => undefined);
   const killOnExit = (): void => {
     child.kill("SIGKILL");
+    rmSync(workDir, { recursive: true, force: true });
   };
   process.once("exit", killOnExit);
 
@@ -114,6 +149,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const queueEndpoint = `${endpoints.queue}/${AZURITE_ACCOUNT_NAME}`;
   const tableEndpoint = `${endpoints.table}/${AZURITE_ACCOUNT_NAME}`;
   let closing: Promise<void> | undefined;
+  child.once("exit", (code, signal) => {
+    if (!closing) options.onUnexpectedExit?.(code, signal);
+  });
   return {
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
@@ -124,6 +162,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
     blobEndpoint,
     queueEndpoint,
     tableEndpoint,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     close() {
       closing ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

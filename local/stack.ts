@@ -5,12 +5,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { rmSync } from "node:fs";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { type Azurite, startAzurite } from "./azurite.ts";
+import { type Azurite, PARENT_WATCH_IMPORT, startAzurite } from "./azurite.ts";
 import { phoenixOpsApi } from "./estate/auth/app-registrations.ts";
 import { type Estate, type ScenarioName, demoPolicy, startEstate } from "./estate/index.ts";
+import { processAlive } from "./tls.ts";
 
 export interface LocalStackOptions {
   scenario?: ScenarioName;
@@ -31,6 +33,36 @@ export interface LocalStackOptions {
   policy?: (policy: ReturnType<typeof demoPolicy>) => unknown;
   /** Extra app settings, e.g. for a test. */
   settings?: Record<string, string>;
+  /**
+   * Called once when Azurite or the host exits on its own after the stack started (not through
+   * close()). The stack does not stop the other processes itself: the caller decides.
+   */
+  onUnexpectedExit?: (exit: StackProcessExit) => void;
+}
+
+export interface StackProcessExit {
+  source: "azurite" | "host";
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The host's port is taken by another process. */
+export class PortInUseError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use`);
+    this.name = "PortInUseError";
+  }
+}
+
+/** Throws PortInUseError when 127.0.0.1:port (where the host listens) cannot be bound right now. */
+export async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolveFree, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new PortInUseError(port) : error),
+    );
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree()));
+  });
 }
 
 export interface LocalStack {
@@ -42,6 +74,8 @@ export interface LocalStack {
   settings: Record<string, string>;
   outboxDir: string;
   policyPath: string;
+  /** The stack's child processes. */
+  pids?: { azurite?: number; host?: number };
   close(): Promise<void>;
 }
 
@@ -52,15 +86,42 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const workDir = resolve(options.workDir ?? ".local");
   const outboxDir = join(workDir, "outbox");
   await mkdir(outboxDir, { recursive: true });
+  await removeOrphanedPolicies(workDir);
   const log = options.log ?? (() => undefined);
+  const withHost = options.withHost !== false;
+  const requestedPort = options.hostPort ?? 7071;
+  // Before anything starts: a taken port would otherwise only show once the host dies.
+  if (withHost && requestedPort !== 0) await assertPortFree(requestedPort);
+
+  let closing = false;
+  let reported = false;
+  const unexpectedExit = (exit: StackProcessExit): void => {
+    if (closing || reported) return;
+    reported = true;
+    options.onUnexpectedExit?.(exit);
+  };
+  // What must not outlive this process even when it ends without close() (an uncaught error,
+  // process.exit): the policy file and the host. Synchronous, as "exit" listeners must be.
+  const onExit: (() => void)[] = [];
+  const runOnExit = (): void => {
+    for (const run of onExit) run();
+  };
+  process.on("exit", runOnExit);
 
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
+    closing = true;
     for (const closeOne of closers.reverse()) await closeOne().catch(() => undefined);
+    closers.length = 0;
+    process.removeListener("exit", runOnExit);
   };
   try {
-    const [azurite, estate] = await Promise.all([
-      startAzurite({ inMemory: true, log: (line) => log("azurite", line) }),
+    const [azuriteStart, estateStart] = await Promise.allSettled([
+      startAzurite({
+        inMemory: true,
+        log: (line) => log("azurite", line),
+        onUnexpectedExit: (code, signal) => unexpectedExit({ source: "azurite", code, signal }),
+      }),
       startEstate({
         scenario: options.scenario ?? "healthy",
         outboxDir,
@@ -68,21 +129,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         log: (line) => log("estate", line),
       }),
     ]);
-    closers.push(
-      () => azurite.close(),
-      () => estate.close(),
-    );
+    // One of the two may have started: close it rather than leave it running.
+    if (azuriteStart.status === "fulfilled") closers.push(() => azuriteStart.value.close());
+    if (estateStart.status === "fulfilled") closers.push(() => estateStart.value.close());
+    if (azuriteStart.status === "rejected") throw azuriteStart.reason;
+    if (estateStart.status === "rejected") throw estateStart.reason;
+    const azurite = azuriteStart.value;
+    const estate = estateStart.value;
 
-    const policyPath = join(workDir, `ops-policy.${randomUUID().slice(0, 8)}.json`);
+    // One file per stack, named after the owning process: a stack that ends without close() (a
+    // killed process) leaves its file, and the next stack in this folder removes the files whose
+    // owner is gone (see removeOrphanedPolicies). 0600: the policy names the estate's recipients.
+    const policyPath = join(workDir, `ops-policy.${process.pid}.${randomUUID().slice(0, 8)}.json`);
     const policy = options.policy ? options.policy(demoPolicy(estate.url)) : demoPolicy(estate.url);
-    await writeFile(policyPath, `${JSON.stringify(policy, null, 2)}\n`);
-    closers.push(async () => {
-      const { rm } = await import("node:fs/promises");
-      await rm(policyPath, { force: true });
-    });
+    onExit.push(() => rmSync(policyPath, { force: true }));
+    await writeFile(policyPath, `${JSON.stringify(policy, null, 2)}\n`, { mode: 0o600 });
+    closers.push(() => rm(policyPath, { force: true }));
 
-    const withHost = options.withHost !== false;
-    const requestedPort = options.hostPort ?? 7071;
     const hostPort = withHost ? (requestedPort === 0 ? await freePort() : requestedPort) : 0;
     const settings: Record<string, string> = {
       FUNCTIONS_WORKER_RUNTIME: "node",
@@ -107,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
 
     let hostUrl: string | undefined;
+    let hostPid: number | undefined;
     if (withHost) {
       const host = spawnHost(
         options.appPath ?? "dist/main.cjs",
@@ -115,15 +179,46 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         settings,
         (line) => log("host", line),
       );
-      closers.push(() => stopChild(host));
+      hostPid = host.child.pid;
+      onExit.push(() => {
+        if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill("SIGKILL");
+      });
+      closers.push(() => stopChild(host.child));
       hostUrl = `http://127.0.0.1:${hostPort}`;
-      await waitForHost(hostUrl, host);
+      await waitForHost(hostUrl, hostPort, host);
+      host.child.once("exit", (code, signal) => unexpectedExit({ source: "host", code, signal }));
     }
-    return { estate, azurite, hostUrl, settings, outboxDir, policyPath, close };
+    const pids = {
+      ...(azurite.pid !== undefined ? { azurite: azurite.pid } : {}),
+      ...(hostPid !== undefined ? { host: hostPid } : {}),
+    };
+    return { estate, azurite, hostUrl, settings, outboxDir, policyPath, pids, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/** Policy files of stacks whose process is gone (`ops-policy.<pid>.<id>.json`); others are left alone. */
+async function removeOrphanedPolicies(workDir: string): Promise<void> {
+  const names = await readdir(workDir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map(async (name) => {
+      const pid = Number(/^ops-policy\.(\d+)\.[0-9a-f]{8}\.json$/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || processAlive(pid)) return;
+      await rm(join(workDir, name), { force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+interface HostProcess {
+  child: ChildProcess;
+  /** Resolves when the host has printed its function list: it listens and the app is loaded. */
+  ready: Promise<void>;
+  /** Resolves when the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Its last stderr lines, to say why it died. */
+  stderr: string[];
 }
 
 function spawnHost(
@@ -132,13 +227,24 @@ function spawnHost(
   enableTimers: boolean,
   settings: Record<string, string>,
   log: (line: string) => void,
-): ChildProcess {
-  const args = ["--import", "tsx", "local/functions-host/main.ts", "--app", appPath, "--port", String(port)];
+): HostProcess {
+  const args = [
+    ...["--import", PARENT_WATCH_IMPORT, "--import", "tsx", "local/functions-host/main.ts"],
+    ...["--app", appPath, "--port", String(port)],
+  ];
   if (!enableTimers) args.push("--no-timers");
+  // stdin: the pipe PARENT_WATCH_IMPORT watches; never written.
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...settings },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  child.stdin?.on("error", () => undefined);
+  const stderr: string[] = [];
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once("exit", (code, signal) => r({ code, signal })),
+  );
   for (const stream of [child.stdout, child.stderr]) {
     let buffer = "";
     stream?.setEncoding("utf8");
@@ -146,32 +252,71 @@ function spawnHost(
       buffer += chunk;
       let newline = buffer.indexOf("\n");
       while (newline >= 0) {
-        log(buffer.slice(0, newline));
+        const line = buffer.slice(0, newline);
+        log(line);
+        // main.ts prints "Functions:" once startFunctionsHost has resolved.
+        if (stream === child.stdout && line === "Functions:") markReady();
+        if (stream === child.stderr) stderr.splice(0, Math.max(0, stderr.length - 19), line);
         buffer = buffer.slice(newline + 1);
         newline = buffer.indexOf("\n");
       }
     });
   }
-  return child;
+  return { child, ready, exited, stderr };
 }
 
-async function waitForHost(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`the Functions host exited with code ${child.exitCode} while starting`);
-    try {
-      const response = await fetch(`${url}/admin/host/status`);
-      if (response.ok) {
-        const status = (await response.json()) as { state?: string };
-        if (status.state === "Running") return;
+/**
+ * Waits for this host to be up. Its own output says so, not the status endpoint alone: another
+ * process on the same port would answer that endpoint while this host dies.
+ */
+async function waitForHost(url: string, port: number, host: HostProcess): Promise<void> {
+  let failure: Error | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    const fail = (error: Error): void => {
+      failure ??= error;
+      reject(failure);
+    };
+    void host.exited.then(({ code, signal }) =>
+      // Let the last stderr chunk arrive before saying why.
+      setImmediate(() => {
+        const reason = hostFailure(host.stderr);
+        if (/EADDRINUSE/.test(reason)) return fail(new PortInUseError(port));
+        const how = signal ? `signal ${signal}` : `code ${String(code)}`;
+        fail(new Error(`the Functions host exited with ${how} while starting${reason ? `: ${reason}` : ""}`));
+      }),
+    );
+    timer = setTimeout(
+      () => fail(new Error(`the Functions host did not start at ${url} within 60 s`)),
+      60_000,
+    );
+  });
+  // The loser of the races below must not become an unhandled rejection later.
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([host.ready, failed]);
+    for (;;) {
+      try {
+        const response = await Promise.race([fetch(`${url}/admin/host/status`), failed]);
+        if (response.ok) {
+          const status = (await response.json()) as { state?: string };
+          if (status.state === "Running") return;
+        }
+      } catch (error) {
+        if (failure) throw failure;
+        if (!(error instanceof TypeError)) throw error; // a TypeError is fetch's "not listening (yet)"
       }
-    } catch {
-      // not listening yet
+      await Promise.race([new Promise((r) => setTimeout(r, 100)), failed]);
     }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    clearTimeout(timer);
   }
-  throw new Error(`the Functions host did not start at ${url} within 60 s`);
+}
+
+/** The error line of the host's last words (main.ts prints a failure's stack to stderr). */
+function hostFailure(stderr: string[]): string {
+  const lines = stderr.map((l) => l.trim()).filter((l) => l && !l.startsWith("at "));
+  return lines.find((l) => /Error\b/.test(l)) ?? lines.at(-1) ?? "";
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
