@@ -169,7 +169,10 @@ function processAlive(pid: number): boolean {
 }
 
 /** The running stack's coordinates from .local/stack.json, or a sentence saying why there are none. */
-export async function readStackTarget(workDir = resolve(".local")): Promise<AzTarget | string> {
+export async function readStackTarget(
+  // Where `npm start` keeps its state: the same folder it writes to.
+  workDir = resolve(process.env["PHOENIX_LOCAL_DIR"] ?? ".local"),
+): Promise<AzTarget | string> {
   const notRunning = "The local stack is not running: start it with `npm start` (in another terminal) first.";
   const stackFile = join(workDir, "stack.json");
   if (!existsSync(stackFile)) return notRunning;
