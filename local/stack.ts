@@ -139,7 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // One file per stack, named after the owning process: a stack that ends without close() (a
     // killed process) leaves its file, and the next stack in this folder removes the files whose
-    // owner is gone (see removeOrphanedPolicies). 0600: the policy names the estate's recipients.
+    // owner is gone (see removeOrphanedPolicies). 0600, like every state file of the stack.
     const policyPath = join(workDir, `ops-policy.${process.pid}.${randomUUID().slice(0, 8)}.json`);
     const policy = options.policy ? options.policy(demoPolicy(estate.url)) : demoPolicy(estate.url);
     onExit.push(() => rmSync(policyPath, { force: true }));
