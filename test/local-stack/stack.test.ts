@@ -1,19 +1,19 @@
-import { mkdir, mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PortInUseError, type StackProcessExit, startLocalStack } from "../../local/stack.ts";
 import { createLocalTls, removeLocalTls, TLS_CERT_ENV, tlsEnv } from "../../local/tls.ts";
-import { deadPid, freePort } from "./start-process.ts";
+import { deadPid, freePort, removeTestDirs, testDir } from "./start-process.ts";
 
 let workDir: string;
 beforeAll(async () => {
   // The estate needs its certificate; `npm test` provides one (with-local-ca), plain vitest does not.
   if (!process.env[TLS_CERT_ENV]) Object.assign(process.env, tlsEnv(await createLocalTls()));
 });
+afterAll(removeTestDirs);
 beforeEach(async () => {
-  workDir = await mkdtemp(join(tmpdir(), "phoenix-stack-"));
+  workDir = await testDir("phoenix-stack-");
 });
 
 const policyFiles = async (): Promise<string[]> =>
@@ -101,7 +101,7 @@ describe("createLocalTls", () => {
   let tempDir: string;
   const savedTmp = process.env.TMPDIR;
   beforeEach(async () => {
-    tempDir = await mkdtemp(join(tmpdir(), "phoenix-tls-"));
+    tempDir = await testDir("phoenix-tls-");
     process.env.TMPDIR = tempDir;
   });
   afterEach(() => {

@@ -1,6 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   becomesFree,
   freePort,
@@ -8,7 +8,10 @@ import {
   runStart,
   stackTempFolders,
   type StartProcess,
+  removeTestDirs,
 } from "./start-process.ts";
+
+afterAll(removeTestDirs);
 
 async function startedStack(): Promise<{ run: StartProcess; port: number }> {
   const port = await freePort();

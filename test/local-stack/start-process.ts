@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,13 +17,27 @@ export interface StartProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+const madeDirs: string[] = [];
+
+/** A private folder for one test, removed by removeTestDirs. */
+export async function testDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** For afterAll: the folders the tests of this file made. */
+export async function removeTestDirs(): Promise<void> {
+  await Promise.all(madeDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
 /** `dirs` reuses the state and temp folders of an earlier run. */
 export async function runStart(
   args: string[],
   dirs?: { workDir: string; tempDir: string },
 ): Promise<StartProcess> {
-  const workDir = dirs?.workDir ?? (await mkdtemp(join(tmpdir(), "phoenix-start-work-")));
-  const tempDir = dirs?.tempDir ?? (await mkdtemp(join(tmpdir(), "phoenix-start-tmp-")));
+  const workDir = dirs?.workDir ?? (await testDir("phoenix-start-work-"));
+  const tempDir = dirs?.tempDir ?? (await testDir("phoenix-start-tmp-"));
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args], {
     env: {
       ...process.env,

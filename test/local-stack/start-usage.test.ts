@@ -1,7 +1,9 @@
 import { createServer, type Server } from "node:net";
 import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, runStart, stackTempFolders } from "./start-process.ts";
+import { freePort, runStart, stackTempFolders, removeTestDirs } from "./start-process.ts";
+
+afterAll(removeTestDirs);
 
 /** Runs `npm start` with arguments that must fail before anything starts. */
 async function startFails(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
