@@ -235,5 +235,6 @@ if (!stopping)
   npx phoenix-ops health-check --environment prod --components webapp,api,database
   npx phoenix-ops metrics list --resource <a resource id> --metric CpuPercentage --interval PT1H
   npx phoenix-ops --help
+  npm run az -- webapp list -o table          (Debian's azure-cli against this estate)
 
 The stack keeps running (the health-check timer ticks hourly, UTC). Press Ctrl-C to stop.`);
