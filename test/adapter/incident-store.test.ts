@@ -1,9 +1,12 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { TableServiceClient } from "@azure/data-tables";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { QueueClient } from "@azure/storage-queue";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
 import { type Runtime, createRuntime } from "../../src/shared/composition/runtime.ts";
-import type { Incident } from "../../src/shared/incidents/model.ts";
+import { OpsError } from "../../src/shared/errors.ts";
+import type { AlertRecord, Incident } from "../../src/shared/incidents/model.ts";
 import { queueNames } from "../../src/shared/ports/work-queue.ts";
 import { startTestStack } from "../support/stack.ts";
 
@@ -164,6 +167,76 @@ describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {
     expect(await two.ports.alerts.readPayload(`payloads/${"0".repeat(64)}.json`)).toBeUndefined();
   });
 });
+
+describe("TableIncidentStore with an aborted signal (Table and Blob storage on Azurite)", () => {
+  function alert(raw: string): AlertRecord {
+    return {
+      key: createHash("sha256").update(randomUUID()).digest("hex"),
+      receivedAt: "2026-11-26T06:00:00.000Z",
+      status: "received",
+      alert: null,
+      unrecognized: { reason: "no known shape", fingerprint: "f" },
+      raw,
+      incidentId: null,
+    };
+  }
+
+  it("rejects reads and writes once the store is prepared, and writes neither row nor blob", async () => {
+    // Prepared: the signal now reaches the storage clients themselves.
+    expect(await one.ports.incidents.getIncident("INC-prepared")).toBeUndefined();
+    const abortSignal = AbortSignal.abort();
+    const id = `INC-${randomUUID()}`;
+    await one.ports.incidents.createIncident(incident(id));
+
+    const read = await one.ports.incidents.getIncident(id, { abortSignal }).catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(OpsError);
+    expect(read).toMatchObject({ code: "StoreFailed", retryable: true });
+
+    // Past one column, the payload would go to a blob first: that upload is refused too.
+    const record = alert(JSON.stringify({ description: "x".repeat(40_000) }));
+    await expect(one.ports.alerts.insertAlert(record, { abortSignal })).rejects.toMatchObject({
+      code: "StoreFailed",
+    });
+    expect(await one.ports.alerts.getAlert(record.key)).toBeUndefined();
+    const owner = createHash("sha256").update(`alerts/${record.key}`).digest("hex");
+    const blobs: string[] = [];
+    for await (const blob of containerOf(prefixOf(one)).listBlobsFlat({ prefix: `documents/${owner}/` })) {
+      blobs.push(blob.name);
+    }
+    expect(blobs).toEqual([]);
+  });
+
+  it("rejects a first call without preparing the store: no table or container is created", async () => {
+    const prefix = `abort${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+    const fresh = createRuntime({ env: { ...stack.settings, PHOENIX_STATE_TABLE_PREFIX: prefix } });
+    const abortSignal = AbortSignal.abort();
+    await expect(fresh.ports.incidents.getIncident("INC-1", { abortSignal })).rejects.toMatchObject({
+      code: "StoreFailed",
+    });
+    await expect(fresh.ports.alerts.insertAlert(alert("{}"), { abortSignal })).rejects.toMatchObject({
+      code: "StoreFailed",
+    });
+    const tables = TableServiceClient.fromConnectionString(stack.azurite.connectionString, {
+      allowInsecureConnection: true,
+    });
+    const names: string[] = [];
+    for await (const table of tables.listTables()) {
+      if (table.name?.startsWith(prefix)) names.push(table.name);
+    }
+    expect(names).toEqual([]);
+    expect(await containerOf(prefix).exists()).toBe(false);
+  });
+});
+
+function prefixOf(runtime: Runtime): string {
+  return runtime.settings.PHOENIX_STATE_TABLE_PREFIX;
+}
+
+function containerOf(prefix: string): ReturnType<BlobServiceClient["getContainerClient"]> {
+  return BlobServiceClient.fromConnectionString(stack.azurite.connectionString).getContainerClient(
+    `${prefix.toLowerCase()}-diagnostics`,
+  );
+}
 
 describe("StorageWorkQueue (Queue storage on Azurite)", () => {
   it("queues base64-encoded JSON, as the Functions host's queue trigger decodes it", async () => {

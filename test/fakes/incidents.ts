@@ -7,6 +7,7 @@ import type {
   NotificationRecord,
 } from "../../src/shared/incidents/model.ts";
 import type { AlertStore } from "../../src/shared/ports/alert-store.ts";
+import type { CallOptions } from "../../src/shared/ports/call-options.ts";
 import type { DiagnosticsStore } from "../../src/shared/ports/diagnostics-store.ts";
 import type { IncidentStore } from "../../src/shared/ports/incident-store.ts";
 import type { NotificationOutbox } from "../../src/shared/ports/notification-outbox.ts";
@@ -15,6 +16,10 @@ import type { QueueName, WorkQueue } from "../../src/shared/ports/work-queue.ts"
 export { FakeEmail, FixedClock } from "./index.ts";
 
 const MAX_CONFLICT_RETRIES = 20;
+/** The table adapter's limits: history text columns are cut to these, and openings tracked per minute. */
+const MAX_PROPERTY_CHARS = 30_000;
+const MAX_BY_CHARS = 500;
+const MAX_TRACKED_OPENINGS = 1000;
 
 /** Store methods a test can make fail once, as a storage outage would. */
 export type FailableStoreMethod = Exclude<
@@ -40,8 +45,13 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
   readonly notifications = new Map<string, NotificationRecord>();
   /** Email counts per hour ("2026-11-26T06") with each minute's count ("00".."59"), as the limits table. */
   readonly emailCounts = new Map<string, { count: number; minutes: Record<string, number> }>();
-  /** Incidents opened per minute ("2026-11-26T06:00"), in order. */
+  /**
+   * Incidents opened per minute ("2026-11-26T06:00"), in order: the first 1000 of a minute, as the
+   * adapter remembers no more ids than that.
+   */
   readonly openings = new Map<string, string[]>();
+  /** Openings counted per minute, including those past the tracked ids. */
+  readonly openingCounts = new Map<string, number>();
   readonly diagnostics = new Map<string, string>();
   /** Blob name ("payloads/<key>.json") → a payload too large for a queue message. */
   readonly payloads = new Map<string, string>();
@@ -69,7 +79,8 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     this.failures.set(method, error);
   }
 
-  private maybeFail(method: FailableStoreMethod): void {
+  private maybeFail(method: FailableStoreMethod, options: CallOptions): void {
+    refuseAborted(options);
     const error = this.failures.get(method);
     if (error) {
       this.failures.delete(method);
@@ -79,8 +90,8 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   // --- alerts ---------------------------------------------------------------------------------
 
-  async insertAlert(record: AlertRecord): Promise<"inserted" | "exists"> {
-    this.maybeFail("insertAlert");
+  async insertAlert(record: AlertRecord, options: CallOptions = {}): Promise<"inserted" | "exists"> {
+    this.maybeFail("insertAlert", options);
     assertStorable(`the alert record ${record.key}`, JSON.stringify({ ...record, raw: undefined }));
     assertStorable(`the payload of alert ${record.key}`, record.raw);
     if (this.alerts.has(record.key)) return "exists";
@@ -88,16 +99,22 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     return "inserted";
   }
 
-  async getAlert(key: string): Promise<AlertRecord | undefined> {
-    this.maybeFail("getAlert");
+  async getAlert(key: string, options: CallOptions = {}): Promise<AlertRecord | undefined> {
+    this.maybeFail("getAlert", options);
     const record = this.alerts.get(key);
     return record ? structuredClone(record) : undefined;
   }
 
-  async markAlertProcessed(key: string, incidentId: string | null): Promise<void> {
-    this.maybeFail("markAlertProcessed");
+  async markAlertProcessed(key: string, incidentId: string | null, options: CallOptions = {}): Promise<void> {
+    this.maybeFail("markAlertProcessed", options);
     const record = this.alerts.get(key);
-    if (record) this.alerts.set(key, { ...record, status: "processed", incidentId });
+    // The adapter merges into the row, which storage refuses with 404 when there is none.
+    if (!record) {
+      throw new OpsError("StoreFailed", "could not mark the alert processed (storage answered 404)", {
+        retryable: false,
+      });
+    }
+    this.alerts.set(key, { ...record, status: "processed", incidentId });
   }
 
   // --- dedup keys -----------------------------------------------------------------------------
@@ -105,8 +122,9 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
   async claimIncidentKey(
     dedupKey: string,
     incidentId: string,
+    options: CallOptions = {},
   ): Promise<{ created: boolean; incidentId: string }> {
-    this.maybeFail("claimIncidentKey");
+    this.maybeFail("claimIncidentKey", options);
     // As the table adapter: read first (most alerts join an open incident), insert only when free.
     const holder = this.keys.get(dedupKey);
     if (holder !== undefined) return { created: false, incidentId: holder };
@@ -114,21 +132,21 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     return { created: true, incidentId };
   }
 
-  async findIncidentKey(dedupKey: string): Promise<string | undefined> {
-    this.maybeFail("findIncidentKey");
+  async findIncidentKey(dedupKey: string, options: CallOptions = {}): Promise<string | undefined> {
+    this.maybeFail("findIncidentKey", options);
     return this.keys.get(dedupKey);
   }
 
-  async releaseIncidentKey(dedupKey: string, incidentId: string): Promise<void> {
-    this.maybeFail("releaseIncidentKey");
+  async releaseIncidentKey(dedupKey: string, incidentId: string, options: CallOptions = {}): Promise<void> {
+    this.maybeFail("releaseIncidentKey", options);
     // Only the incident that holds the key frees it.
     if (this.keys.get(dedupKey) === incidentId) this.keys.delete(dedupKey);
   }
 
   // --- incidents ------------------------------------------------------------------------------
 
-  async createIncident(incident: Incident): Promise<"created" | "exists"> {
-    this.maybeFail("createIncident");
+  async createIncident(incident: Incident, options: CallOptions = {}): Promise<"created" | "exists"> {
+    this.maybeFail("createIncident", options);
     assertStorable(`incident ${incident.id}`, JSON.stringify(incident));
     // Storage answers 409 for an id that is there already; the adapter turns that into "exists".
     if (this.incidents.has(incident.id)) return "exists";
@@ -136,13 +154,20 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     return "created";
   }
 
-  async getIncident(id: string): Promise<Incident | undefined> {
-    this.maybeFail("getIncident");
+  async getIncident(id: string, options: CallOptions = {}): Promise<Incident | undefined> {
+    this.maybeFail("getIncident", options);
+    // As the adapter: an id that could not be a row key is no incident, whatever is stored.
+    if (!/^[\w-]{1,80}$/.test(id)) return undefined;
     const entry = this.incidents.get(id);
     return entry ? structuredClone(entry.incident) : undefined;
   }
 
-  async updateIncident(id: string, change: (current: Incident) => Incident | undefined): Promise<Incident> {
+  async updateIncident(
+    id: string,
+    change: (current: Incident) => Incident | undefined,
+    options: CallOptions = {},
+  ): Promise<Incident> {
+    refuseAborted(options);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const read = this.incidents.get(id);
       if (!read) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
@@ -166,35 +191,51 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     throw new OpsError("Conflict", `incident ${id} kept changing under us`, { retryable: true });
   }
 
-  async listIncidents(options: { status?: Incident["status"]; limit: number }): Promise<Incident[]> {
-    this.maybeFail("listIncidents");
-    return [...this.incidents.values()]
-      .map((e) => structuredClone(e.incident))
-      .filter((i) => options.status === undefined || i.status === options.status)
+  async listIncidents(
+    query: { status?: Incident["status"]; limit: number },
+    options: CallOptions = {},
+  ): Promise<Incident[]> {
+    this.maybeFail("listIncidents", options);
+    return this.byId()
+      .filter((i) => query.status === undefined || i.status === query.status)
       .sort((a, b) => b.openedAt.localeCompare(a.openedAt))
-      .slice(0, options.limit);
+      .slice(0, query.limit);
   }
 
-  async listIncidentsOpenedBetween(from: string, to: string): Promise<Incident[]> {
-    this.maybeFail("listIncidentsOpenedBetween");
-    return [...this.incidents.values()]
-      .map((e) => structuredClone(e.incident))
+  async listIncidentsOpenedBetween(from: string, to: string, options: CallOptions = {}): Promise<Incident[]> {
+    this.maybeFail("listIncidentsOpenedBetween", options);
+    return this.byId()
       .filter((i) => i.openedAt >= from && i.openedAt < to)
       .sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 
+  /**
+   * Copies of the incidents in the order Table storage lists their rows (by id, ordinal), which the
+   * adapter's stable sort keeps for incidents opened at the same instant.
+   */
+  private byId(): Incident[] {
+    return [...this.incidents.values()]
+      .map((e) => structuredClone(e.incident))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   // --- history --------------------------------------------------------------------------------
 
-  async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
-    this.maybeFail("appendEvent");
+  async appendEvent(incidentId: string, event: IncidentEvent, options: CallOptions = {}): Promise<void> {
+    this.maybeFail("appendEvent", options);
     const list = this.events.get(incidentId) ?? [];
     if (event.id && list.some((e) => e.id === event.id)) return;
-    list.push(structuredClone(event));
+    // The adapter keeps `by` and `detail` in columns of their own, cut to fit one.
+    list.push({
+      ...structuredClone(event),
+      by: event.by.slice(0, MAX_BY_CHARS),
+      detail: event.detail.slice(0, MAX_PROPERTY_CHARS),
+    });
     this.events.set(incidentId, list);
   }
 
-  async listEvents(incidentId: string): Promise<IncidentEvent[]> {
-    this.maybeFail("listEvents");
+  async listEvents(incidentId: string, options: CallOptions = {}): Promise<IncidentEvent[]> {
+    this.maybeFail("listEvents", options);
     // As the table store reads them back: without the id, in time order.
     return structuredClone(this.events.get(incidentId) ?? [])
       .map(({ id: _id, ...rest }) => rest)
@@ -203,8 +244,11 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   // --- outbox ---------------------------------------------------------------------------------
 
-  async insertNotification(record: NotificationRecord): Promise<"inserted" | "exists"> {
-    this.maybeFail("insertNotification");
+  async insertNotification(
+    record: NotificationRecord,
+    options: CallOptions = {},
+  ): Promise<"inserted" | "exists"> {
+    this.maybeFail("insertNotification", options);
     assertStorable(`notification ${record.id} of ${record.incidentId}`, JSON.stringify(record));
     const key = `${record.incidentId}|${record.id}`;
     if (this.notifications.has(key)) return "exists";
@@ -212,8 +256,12 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     return "inserted";
   }
 
-  async getNotification(incidentId: string, id: string): Promise<NotificationRecord | undefined> {
-    this.maybeFail("getNotification");
+  async getNotification(
+    incidentId: string,
+    id: string,
+    options: CallOptions = {},
+  ): Promise<NotificationRecord | undefined> {
+    this.maybeFail("getNotification", options);
     const record = this.notifications.get(`${incidentId}|${id}`);
     return record ? structuredClone(record) : undefined;
   }
@@ -222,8 +270,9 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     incidentId: string,
     id: string,
     patch: Partial<NotificationRecord>,
+    options: CallOptions = {},
   ): Promise<void> {
-    this.maybeFail("updateNotification");
+    this.maybeFail("updateNotification", options);
     const key = `${incidentId}|${id}`;
     const record = this.notifications.get(key);
     if (!record) return;
@@ -239,8 +288,9 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     now: Date,
     perMinute: number,
     perHour: number,
+    options: CallOptions = {},
   ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
-    this.maybeFail("takeEmailAllowance");
+    this.maybeFail("takeEmailAllowance", options);
     const hour = now.toISOString().slice(0, 13);
     const minute = now.toISOString().slice(14, 16);
     const entry = this.emailCounts.get(hour) ?? { count: 0, minutes: {} };
@@ -256,26 +306,29 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
     return { allowed: true };
   }
 
-  async countOpening(minute: string, incidentId: string): Promise<number> {
-    this.maybeFail("countOpening");
+  async countOpening(minute: string, incidentId: string, options: CallOptions = {}): Promise<number> {
+    this.maybeFail("countOpening", options);
     const ids = this.openings.get(minute) ?? [];
     const place = ids.indexOf(incidentId);
     if (place >= 0) return place + 1;
-    this.openings.set(minute, [...ids, incidentId]);
-    return ids.length + 1;
+    // Past the ids the adapter remembers, only the count grows: a redelivery there counts again.
+    const count = (this.openingCounts.get(minute) ?? ids.length) + 1;
+    this.openingCounts.set(minute, count);
+    if (ids.length < MAX_TRACKED_OPENINGS) this.openings.set(minute, [...ids, incidentId]);
+    return count;
   }
 
   // --- payloads -------------------------------------------------------------------------------
 
-  async savePayload(key: string, raw: string): Promise<string> {
-    this.maybeFail("savePayload");
+  async savePayload(key: string, raw: string, options: CallOptions = {}): Promise<string> {
+    this.maybeFail("savePayload", options);
     const name = `payloads/${key}.json`;
     this.payloads.set(name, raw);
     return name;
   }
 
-  async readPayload(blob: string): Promise<string | undefined> {
-    this.maybeFail("readPayload");
+  async readPayload(blob: string, options: CallOptions = {}): Promise<string | undefined> {
+    this.maybeFail("readPayload", options);
     // As the adapter: only names it gave out are read; anything else is no payload.
     if (!/^payloads\/[0-9a-f]{64}\.json$/.test(blob)) return undefined;
     return this.payloads.get(blob);
@@ -283,15 +336,15 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
 
   // --- diagnostics ----------------------------------------------------------------------------
 
-  async saveDiagnostics(incidentId: string, body: string): Promise<string> {
-    this.maybeFail("saveDiagnostics");
+  async saveDiagnostics(incidentId: string, body: string, options: CallOptions = {}): Promise<string> {
+    this.maybeFail("saveDiagnostics", options);
     const name = `incidents/${incidentId}.json`;
     this.diagnostics.set(name, body);
     return name;
   }
 
-  async getDiagnostics(incidentId: string): Promise<string | undefined> {
-    this.maybeFail("getDiagnostics");
+  async getDiagnostics(incidentId: string, options: CallOptions = {}): Promise<string | undefined> {
+    this.maybeFail("getDiagnostics", options);
     return this.diagnostics.get(`incidents/${incidentId}.json`);
   }
 
@@ -319,6 +372,17 @@ export class MemoryIncidentStore implements IncidentStore, AlertStore, Notificat
   /** The history of one incident, event types only. */
   eventTypes(incidentId: string): string[] {
     return (this.events.get(incidentId) ?? []).map((e) => e.type);
+  }
+}
+
+/** A call whose signal is aborted fails, as the adapter's does, before anything is written. */
+function refuseAborted(options: CallOptions): void {
+  const signal = options.abortSignal;
+  if (signal?.aborted) {
+    throw new OpsError("StoreFailed", "the incident store call was aborted", {
+      cause: signal.reason,
+      retryable: true,
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { ContainerClient } from "@azure/storage-blob";
 import { OpsError } from "../errors.ts";
 import type { AlertRecord, Incident, IncidentEvent, NotificationRecord } from "../incidents/model.ts";
+import type { CallOptions } from "../ports/call-options.ts";
 import type { IncidentStore } from "../ports/incident-store.ts";
 
 export interface IncidentTables {
@@ -97,10 +98,29 @@ function parseDoc<T>(what: string, text: string): T {
  */
 export class TableIncidentStore implements IncidentStore {
   private ready: Promise<void> | undefined;
+  private prepared = false;
 
   constructor(private readonly t: IncidentTables) {}
 
-  private ensure(): Promise<void> {
+  /**
+   * Waits for the tables and container. The preparation is shared by every call, so one caller's
+   * signal must not cancel it for the others: an aborted caller stops waiting instead, and a caller
+   * aborted before it starts does not start it (nothing is written for a call already given up).
+   * Once prepared, a call goes straight to storage, whose client honours the signal itself.
+   */
+  private async ensure(signal: AbortSignal | undefined): Promise<void> {
+    if (this.prepared) return;
+    if (signal?.aborted) throw aborted(signal);
+    const ready = this.prepare();
+    if (!signal) return ready;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(aborted(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      ready.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  }
+
+  private prepare(): Promise<void> {
     this.ready ??= Promise.all([
       ...[
         this.t.alerts,
@@ -112,7 +132,9 @@ export class TableIncidentStore implements IncidentStore {
       ].map((table) => ignore409(table.createTable())),
       ignore409(this.t.diagnostics.createIfNotExists()),
     ]).then(
-      () => undefined,
+      () => {
+        this.prepared = true;
+      },
       (error: unknown) => {
         this.ready = undefined;
         throw new OpsError("StoreFailed", "could not prepare the incident store", {
@@ -124,22 +146,28 @@ export class TableIncidentStore implements IncidentStore {
     return this.ready;
   }
 
-  async insertAlert(record: AlertRecord): Promise<"inserted" | "exists"> {
-    await this.ensure();
+  async insertAlert(record: AlertRecord, options: CallOptions = {}): Promise<"inserted" | "exists"> {
+    await this.ensure(options.abortSignal);
     const doc = JSON.stringify({ ...record, raw: undefined });
     assertStorable(`the alert record ${record.key}`, doc);
     assertStorable(`the payload of alert ${record.key}`, record.raw);
     return guard("record the alert", async () => {
       const owner = `alerts/${record.key}`;
-      const written = [await this.place(owner, "doc", doc), await this.place(owner, "raw", record.raw)];
+      const written = [
+        await this.place(owner, "doc", doc, options.abortSignal),
+        await this.place(owner, "raw", record.raw, options.abortSignal),
+      ];
       try {
-        await this.t.alerts.createEntity({
-          partitionKey: record.key.slice(0, 2),
-          rowKey: record.key,
-          ...written[0]?.columns,
-          ...written[1]?.columns,
-          status: record.status,
-        });
+        await this.t.alerts.createEntity(
+          {
+            partitionKey: record.key.slice(0, 2),
+            rowKey: record.key,
+            ...written[0]?.columns,
+            ...written[1]?.columns,
+            status: record.status,
+          },
+          { abortSignal: options.abortSignal },
+        );
         return "inserted";
       } catch (error) {
         await this.discard(written);
@@ -149,14 +177,19 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async getAlert(key: string): Promise<AlertRecord | undefined> {
-    await this.ensure();
+  async getAlert(key: string, options: CallOptions = {}): Promise<AlertRecord | undefined> {
+    await this.ensure(options.abortSignal);
     return guard("read the alert", async () => {
       for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
-        const entity = await getOrUndefined<AlertEntity>(this.t.alerts, key.slice(0, 2), key);
+        const entity = await getOrUndefined<AlertEntity>(
+          this.t.alerts,
+          key.slice(0, 2),
+          key,
+          options.abortSignal,
+        );
         if (!entity) return undefined;
-        const doc = await this.text(entity.doc, entity.docBlob);
-        const raw = await this.text(entity.raw, entity.rawBlob);
+        const doc = await this.text(entity.doc, entity.docBlob, options.abortSignal);
+        const raw = await this.text(entity.raw, entity.rawBlob, options.abortSignal);
         if (doc === MOVED || raw === MOVED) continue;
         const record = parseDoc<AlertRecord>(`the stored alert ${key}`, doc);
         // The payload is a column of its own and is not parsed here, but a cut one is as broken for the
@@ -169,49 +202,71 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async markAlertProcessed(key: string, incidentId: string | null): Promise<void> {
-    await this.ensure();
+  async markAlertProcessed(key: string, incidentId: string | null, options: CallOptions = {}): Promise<void> {
+    await this.ensure(options.abortSignal);
     // Status and incident are columns of their own, so marking is one write and no read.
     await guard("mark the alert processed", () =>
       this.t.alerts.updateEntity(
         { partitionKey: key.slice(0, 2), rowKey: key, status: "processed", incidentId: incidentId ?? "" },
         "Merge",
+        { abortSignal: options.abortSignal },
       ),
     );
   }
 
-  async findIncidentKey(dedupKey: string): Promise<string | undefined> {
-    await this.ensure();
+  async findIncidentKey(dedupKey: string, options: CallOptions = {}): Promise<string | undefined> {
+    await this.ensure(options.abortSignal);
     return guard(
       "read the incident key",
       async () =>
-        (await getOrUndefined<{ incidentId: string }>(this.t.keys, "key", hash(dedupKey)))?.incidentId,
+        (
+          await getOrUndefined<{ incidentId: string }>(
+            this.t.keys,
+            "key",
+            hash(dedupKey),
+            options.abortSignal,
+          )
+        )?.incidentId,
     );
   }
 
   async claimIncidentKey(
     dedupKey: string,
     incidentId: string,
+    options: CallOptions = {},
   ): Promise<{ created: boolean; incidentId: string }> {
-    await this.ensure();
+    await this.ensure(options.abortSignal);
     const rowKey = hash(dedupKey);
     return guard("claim the incident key", async () => {
       // Most alerts join an incident that is already open: read first, write only to open one.
-      const open = await getOrUndefined<{ incidentId: string }>(this.t.keys, "key", rowKey);
+      const open = await getOrUndefined<{ incidentId: string }>(
+        this.t.keys,
+        "key",
+        rowKey,
+        options.abortSignal,
+      );
       if (open) return { created: false, incidentId: open.incidentId };
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         try {
-          await this.t.keys.createEntity({
-            partitionKey: "key",
-            rowKey,
-            incidentId,
-            dedupKey: capped(dedupKey),
-          });
+          await this.t.keys.createEntity(
+            {
+              partitionKey: "key",
+              rowKey,
+              incidentId,
+              dedupKey: capped(dedupKey),
+            },
+            { abortSignal: options.abortSignal },
+          );
           return { created: true, incidentId };
         } catch (error) {
           if (status(error) !== 409) throw error;
         }
-        const existing = await getOrUndefined<{ incidentId: string }>(this.t.keys, "key", rowKey);
+        const existing = await getOrUndefined<{ incidentId: string }>(
+          this.t.keys,
+          "key",
+          rowKey,
+          options.abortSignal,
+        );
         // Released between our insert and our read: try again to be the one that opens.
         if (existing) return { created: false, incidentId: existing.incidentId };
       }
@@ -219,34 +274,45 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async releaseIncidentKey(dedupKey: string, incidentId: string): Promise<void> {
-    await this.ensure();
+  async releaseIncidentKey(dedupKey: string, incidentId: string, options: CallOptions = {}): Promise<void> {
+    await this.ensure(options.abortSignal);
     const rowKey = hash(dedupKey);
     await guard("release the incident key", async () => {
-      const existing = await getOrUndefined<{ incidentId: string; etag: string }>(this.t.keys, "key", rowKey);
+      const existing = await getOrUndefined<{ incidentId: string; etag: string }>(
+        this.t.keys,
+        "key",
+        rowKey,
+        options.abortSignal,
+      );
       // Only the incident that holds the key frees it, and only the version it read.
       if (!existing || existing.incidentId !== incidentId) return;
       try {
-        await this.t.keys.deleteEntity("key", rowKey, { etag: existing.etag });
+        await this.t.keys.deleteEntity("key", rowKey, {
+          etag: existing.etag,
+          abortSignal: options.abortSignal,
+        });
       } catch (error) {
         if (status(error) !== 404 && status(error) !== 412) throw error;
       }
     });
   }
 
-  async createIncident(incident: Incident): Promise<"created" | "exists"> {
-    await this.ensure();
+  async createIncident(incident: Incident, options: CallOptions = {}): Promise<"created" | "exists"> {
+    await this.ensure(options.abortSignal);
     const doc = JSON.stringify(incident);
     assertStorable(`incident ${incident.id}`, doc);
     return guard("create the incident", async () => {
-      const written = await this.place(`incidents/${incident.id}`, "doc", doc);
+      const written = await this.place(`incidents/${incident.id}`, "doc", doc, options.abortSignal);
       try {
-        await this.t.incidents.createEntity({
-          partitionKey: "incident",
-          rowKey: incident.id,
-          ...written.columns,
-          ...columns(incident),
-        });
+        await this.t.incidents.createEntity(
+          {
+            partitionKey: "incident",
+            rowKey: incident.id,
+            ...written.columns,
+            ...columns(incident),
+          },
+          { abortSignal: options.abortSignal },
+        );
         return "created";
       } catch (error) {
         await this.discard([written]);
@@ -256,28 +322,35 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async getIncident(id: string): Promise<Incident | undefined> {
-    await this.ensure();
+  async getIncident(id: string, options: CallOptions = {}): Promise<Incident | undefined> {
+    await this.ensure(options.abortSignal);
     if (!/^[\w-]{1,80}$/.test(id)) return undefined;
-    return guard("read the incident", async () => (await this.readIncident(id))?.incident);
+    return guard(
+      "read the incident",
+      async () => (await this.readIncident(id, options.abortSignal))?.incident,
+    );
   }
 
-  async updateIncident(id: string, change: (current: Incident) => Incident | undefined): Promise<Incident> {
-    await this.ensure();
+  async updateIncident(
+    id: string,
+    change: (current: Incident) => Incident | undefined,
+    options: CallOptions = {},
+  ): Promise<Incident> {
+    await this.ensure(options.abortSignal);
     return guard("update the incident", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const read = await this.readIncident(id);
+        const read = await this.readIncident(id, options.abortSignal);
         if (!read) throw new OpsError("NotFound", `no incident ${id}`, { details: { incidentId: id } });
         const next = change(structuredClone(read.incident));
         if (!next) return read.incident;
         const doc = JSON.stringify(next);
         assertStorable(`incident ${id}`, doc);
-        const written = await this.place(`incidents/${id}`, "doc", doc);
+        const written = await this.place(`incidents/${id}`, "doc", doc, options.abortSignal);
         try {
           await this.t.incidents.updateEntity(
             { partitionKey: "incident", rowKey: id, ...written.columns, ...columns(next) },
             "Replace",
-            { etag: read.entity.etag },
+            { etag: read.entity.etag, abortSignal: options.abortSignal },
           );
           await this.discard([{ blob: read.entity.docBlob }]);
           return next;
@@ -291,51 +364,60 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async listIncidents(options: { status?: Incident["status"]; limit: number }): Promise<Incident[]> {
-    await this.ensure();
+  async listIncidents(
+    query: { status?: Incident["status"]; limit: number },
+    options: CallOptions = {},
+  ): Promise<Incident[]> {
+    await this.ensure(options.abortSignal);
     return guard("list incidents", async () => {
-      const filter = options.status
-        ? `PartitionKey eq 'incident' and status eq '${options.status}'`
+      const filter = query.status
+        ? `PartitionKey eq 'incident' and status eq '${query.status}'`
         : `PartitionKey eq 'incident'`;
-      const found = await this.listIncidentDocs(filter);
-      return found.sort((a, b) => b.openedAt.localeCompare(a.openedAt)).slice(0, options.limit);
+      const found = await this.listIncidentDocs(filter, options.abortSignal);
+      return found.sort((a, b) => b.openedAt.localeCompare(a.openedAt)).slice(0, query.limit);
     });
   }
 
-  async listIncidentsOpenedBetween(from: string, to: string): Promise<Incident[]> {
-    await this.ensure();
+  async listIncidentsOpenedBetween(from: string, to: string, options: CallOptions = {}): Promise<Incident[]> {
+    await this.ensure(options.abortSignal);
     return guard("list incidents", async () => {
       const filter = `PartitionKey eq 'incident' and openedAt ge '${from}' and openedAt lt '${to}'`;
-      const found = await this.listIncidentDocs(filter);
+      const found = await this.listIncidentDocs(filter, options.abortSignal);
       return found.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
     });
   }
 
-  async appendEvent(incidentId: string, event: IncidentEvent): Promise<void> {
-    await this.ensure();
+  async appendEvent(incidentId: string, event: IncidentEvent, options: CallOptions = {}): Promise<void> {
+    await this.ensure(options.abortSignal);
     await guard("append to the incident history", async () => {
       try {
-        await this.t.events.createEntity({
-          partitionKey: incidentId,
-          // An event with an id is inserted once; the history is read back in time order.
-          rowKey: event.id ? `id|${rowKeyOf(event.id)}` : `${event.at}|${randomUUID().slice(0, 8)}`,
-          type: event.type,
-          by: event.by.slice(0, 500),
-          detail: capped(event.detail),
-          at: event.at,
-        });
+        await this.t.events.createEntity(
+          {
+            partitionKey: incidentId,
+            // An event with an id is inserted once; the history is read back in time order.
+            rowKey: event.id ? `id|${rowKeyOf(event.id)}` : `${event.at}|${randomUUID().slice(0, 8)}`,
+            type: event.type,
+            by: event.by.slice(0, 500),
+            detail: capped(event.detail),
+            at: event.at,
+          },
+          { abortSignal: options.abortSignal },
+        );
       } catch (error) {
         if (!(event.id && status(error) === 409)) throw error;
       }
     });
   }
 
-  async listEvents(incidentId: string): Promise<IncidentEvent[]> {
-    await this.ensure();
+  async listEvents(incidentId: string, options: CallOptions = {}): Promise<IncidentEvent[]> {
+    await this.ensure(options.abortSignal);
     return guard("read the incident history", async () => {
       const events: IncidentEvent[] = [];
       const filter = `PartitionKey eq '${incidentId.replace(/'/g, "''")}'`;
-      for await (const e of this.t.events.listEntities<IncidentEvent>({ queryOptions: { filter } })) {
+      for await (const e of this.t.events.listEntities<IncidentEvent>({
+        queryOptions: { filter },
+        abortSignal: options.abortSignal,
+      })) {
         events.push({ at: e.at, type: e.type, by: e.by, detail: e.detail });
       }
       // Stable: events of the same instant keep the order Table storage returns them in.
@@ -343,18 +425,29 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async insertNotification(record: NotificationRecord): Promise<"inserted" | "exists"> {
-    await this.ensure();
+  async insertNotification(
+    record: NotificationRecord,
+    options: CallOptions = {},
+  ): Promise<"inserted" | "exists"> {
+    await this.ensure(options.abortSignal);
     const doc = JSON.stringify(record);
     assertStorable(`notification ${record.id} of ${record.incidentId}`, doc);
     return guard("queue the notification", async () => {
-      const written = await this.place(`notifications/${record.incidentId}/${record.id}`, "doc", doc);
+      const written = await this.place(
+        `notifications/${record.incidentId}/${record.id}`,
+        "doc",
+        doc,
+        options.abortSignal,
+      );
       try {
-        await this.t.notifications.createEntity({
-          partitionKey: record.incidentId,
-          rowKey: rowKeyOf(record.id),
-          ...written.columns,
-        });
+        await this.t.notifications.createEntity(
+          {
+            partitionKey: record.incidentId,
+            rowKey: rowKeyOf(record.id),
+            ...written.columns,
+          },
+          { abortSignal: options.abortSignal },
+        );
         return "inserted";
       } catch (error) {
         await this.discard([written]);
@@ -364,29 +457,42 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async getNotification(incidentId: string, id: string): Promise<NotificationRecord | undefined> {
-    await this.ensure();
-    return guard("read the notification", async () => (await this.readNotification(incidentId, id))?.record);
+  async getNotification(
+    incidentId: string,
+    id: string,
+    options: CallOptions = {},
+  ): Promise<NotificationRecord | undefined> {
+    await this.ensure(options.abortSignal);
+    return guard(
+      "read the notification",
+      async () => (await this.readNotification(incidentId, id, options.abortSignal))?.record,
+    );
   }
 
   async updateNotification(
     incidentId: string,
     id: string,
     patch: Partial<NotificationRecord>,
+    options: CallOptions = {},
   ): Promise<void> {
-    await this.ensure();
+    await this.ensure(options.abortSignal);
     await guard("update the notification", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-        const read = await this.readNotification(incidentId, id);
+        const read = await this.readNotification(incidentId, id, options.abortSignal);
         if (!read) return;
         const doc = JSON.stringify({ ...read.record, ...patch });
         assertStorable(`notification ${id} of ${incidentId}`, doc);
-        const written = await this.place(`notifications/${incidentId}/${id}`, "doc", doc);
+        const written = await this.place(
+          `notifications/${incidentId}/${id}`,
+          "doc",
+          doc,
+          options.abortSignal,
+        );
         try {
           await this.t.notifications.updateEntity(
             { partitionKey: incidentId, rowKey: rowKeyOf(id), ...written.columns },
             "Replace",
-            { etag: read.entity.etag },
+            { etag: read.entity.etag, abortSignal: options.abortSignal },
           );
           await this.discard([{ blob: read.entity.docBlob }]);
           return;
@@ -402,8 +508,9 @@ export class TableIncidentStore implements IncidentStore {
     now: Date,
     perMinute: number,
     perHour: number,
+    options: CallOptions = {},
   ): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
-    await this.ensure();
+    await this.ensure(options.abortSignal);
     const hour = now.toISOString().slice(0, 13);
     const minute = now.toISOString().slice(14, 16);
     return guard("count the email allowance", async () => {
@@ -413,6 +520,7 @@ export class TableIncidentStore implements IncidentStore {
           this.t.limits,
           "email",
           hour,
+          options.abortSignal,
         );
         const minutes = entity ? (JSON.parse(entity.minutes) as Record<string, number>) : {};
         const hourCount = entity?.count ?? 0;
@@ -427,8 +535,9 @@ export class TableIncidentStore implements IncidentStore {
           minutes: JSON.stringify(minutes),
         };
         try {
-          if (entity) await this.t.limits.updateEntity(next, "Replace", { etag: entity.etag });
-          else await this.t.limits.createEntity(next);
+          const abortSignal = options.abortSignal;
+          if (entity) await this.t.limits.updateEntity(next, "Replace", { etag: entity.etag, abortSignal });
+          else await this.t.limits.createEntity(next, { abortSignal });
           return { allowed: true };
         } catch (error) {
           if (status(error) !== 412 && status(error) !== 409) throw error;
@@ -438,14 +547,15 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async countOpening(minute: string, incidentId: string): Promise<number> {
-    await this.ensure();
+  async countOpening(minute: string, incidentId: string, options: CallOptions = {}): Promise<number> {
+    await this.ensure(options.abortSignal);
     return guard("count incident openings", async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
         const entity = await getOrUndefined<{ count: number; ids?: string; etag: string }>(
           this.t.limits,
           "openings",
           minute,
+          options.abortSignal,
         );
         const ids = entity?.ids ? (JSON.parse(entity.ids) as string[]) : [];
         const place = ids.indexOf(incidentId);
@@ -460,8 +570,9 @@ export class TableIncidentStore implements IncidentStore {
           ids: JSON.stringify(ids.length < MAX_TRACKED_OPENINGS ? [...ids, incidentId] : ids),
         };
         try {
-          if (entity) await this.t.limits.updateEntity(row, "Replace", { etag: entity.etag });
-          else await this.t.limits.createEntity(row);
+          const abortSignal = options.abortSignal;
+          if (entity) await this.t.limits.updateEntity(row, "Replace", { etag: entity.etag, abortSignal });
+          else await this.t.limits.createEntity(row, { abortSignal });
           return count;
         } catch (error) {
           if (status(error) !== 412 && status(error) !== 409) throw error;
@@ -471,23 +582,28 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async savePayload(key: string, raw: string): Promise<string> {
-    await this.ensure();
+  async savePayload(key: string, raw: string, options: CallOptions = {}): Promise<string> {
+    await this.ensure(options.abortSignal);
     const name = `payloads/${key}.json`;
     await guard("keep the alert payload", () =>
-      this.t.diagnostics
-        .getBlockBlobClient(name)
-        .upload(raw, Buffer.byteLength(raw), { blobHTTPHeaders: { blobContentType: "application/json" } }),
+      this.t.diagnostics.getBlockBlobClient(name).upload(raw, Buffer.byteLength(raw), {
+        blobHTTPHeaders: { blobContentType: "application/json" },
+        abortSignal: options.abortSignal,
+      }),
     );
     return name;
   }
 
-  async readPayload(blob: string): Promise<string | undefined> {
-    await this.ensure();
+  async readPayload(blob: string, options: CallOptions = {}): Promise<string | undefined> {
+    await this.ensure(options.abortSignal);
     if (!/^payloads\/[0-9a-f]{64}\.json$/.test(blob)) return undefined;
     return guard("read the alert payload", async () => {
       try {
-        return (await this.t.diagnostics.getBlobClient(blob).downloadToBuffer()).toString("utf8");
+        return (
+          await this.t.diagnostics
+            .getBlobClient(blob)
+            .downloadToBuffer(undefined, undefined, { abortSignal: options.abortSignal })
+        ).toString("utf8");
       } catch (error) {
         if (status(error) === 404) return undefined;
         throw error;
@@ -495,23 +611,26 @@ export class TableIncidentStore implements IncidentStore {
     });
   }
 
-  async saveDiagnostics(incidentId: string, body: string): Promise<string> {
-    await this.ensure();
+  async saveDiagnostics(incidentId: string, body: string, options: CallOptions = {}): Promise<string> {
+    await this.ensure(options.abortSignal);
     const name = `incidents/${incidentId}.json`;
     await guard("save diagnostics", () =>
-      this.t.diagnostics
-        .getBlockBlobClient(name)
-        .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: "application/json" } }),
+      this.t.diagnostics.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), {
+        blobHTTPHeaders: { blobContentType: "application/json" },
+        abortSignal: options.abortSignal,
+      }),
     );
     return name;
   }
 
-  async getDiagnostics(incidentId: string): Promise<string | undefined> {
-    await this.ensure();
+  async getDiagnostics(incidentId: string, options: CallOptions = {}): Promise<string | undefined> {
+    await this.ensure(options.abortSignal);
     return guard("read diagnostics", async () => {
       try {
         return (
-          await this.t.diagnostics.getBlobClient(`incidents/${incidentId}.json`).downloadToBuffer()
+          await this.t.diagnostics
+            .getBlobClient(`incidents/${incidentId}.json`)
+            .downloadToBuffer(undefined, undefined, { abortSignal: options.abortSignal })
         ).toString("utf8");
       } catch (error) {
         if (status(error) === 404) return undefined;
@@ -532,16 +651,22 @@ export class TableIncidentStore implements IncidentStore {
     owner: string,
     column: "doc" | "raw",
     text: string,
+    signal: AbortSignal | undefined,
   ): Promise<{ columns: Record<string, string>; blob?: string }> {
     if (text.length <= MAX_INLINE_CHARS) return { columns: { [column]: text } };
     const blob = `documents/${hash(owner)}/${column}-${randomUUID()}.json`;
-    await this.t.diagnostics
-      .getBlockBlobClient(blob)
-      .upload(text, Buffer.byteLength(text), { blobHTTPHeaders: { blobContentType: "application/json" } });
+    await this.t.diagnostics.getBlockBlobClient(blob).upload(text, Buffer.byteLength(text), {
+      blobHTTPHeaders: { blobContentType: "application/json" },
+      abortSignal: signal,
+    });
     return { columns: { [`${column}Blob`]: blob }, blob };
   }
 
-  /** Best effort: a blob that stays behind is only unreferenced storage. */
+  /**
+   * Best effort: a blob that stays behind is only unreferenced storage. Deliberately not given the
+   * caller's signal: this clean-up mostly runs because a write failed or was aborted, and an aborted
+   * signal would cancel it too and leave exactly the blob it is there to remove.
+   */
   private async discard(written: { blob?: string | undefined }[]): Promise<void> {
     await Promise.all(
       written.map(async ({ blob }) => {
@@ -555,35 +680,49 @@ export class TableIncidentStore implements IncidentStore {
   }
 
   /** A document's text, inline or from its blob; MOVED when the blob was replaced since the row was read. */
-  private async text(inline: string | undefined, blob: string | undefined): Promise<string | typeof MOVED> {
+  private async text(
+    inline: string | undefined,
+    blob: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string | typeof MOVED> {
     if (!blob) return inline ?? "";
     try {
-      return (await this.t.diagnostics.getBlobClient(blob).downloadToBuffer()).toString("utf8");
+      return (
+        await this.t.diagnostics
+          .getBlobClient(blob)
+          .downloadToBuffer(undefined, undefined, { abortSignal: signal })
+      ).toString("utf8");
     } catch (error) {
       if (status(error) === 404) return MOVED;
       throw error;
     }
   }
 
-  private async readIncident(id: string): Promise<{ incident: Incident; entity: DocEntity } | undefined> {
+  private async readIncident(
+    id: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ incident: Incident; entity: DocEntity } | undefined> {
     for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
-      const entity = await getOrUndefined<DocEntity>(this.t.incidents, "incident", id);
+      const entity = await getOrUndefined<DocEntity>(this.t.incidents, "incident", id, signal);
       if (!entity) return undefined;
-      const doc = await this.text(entity.doc, entity.docBlob);
+      const doc = await this.text(entity.doc, entity.docBlob, signal);
       if (doc === MOVED) continue;
       return { incident: parseDoc<Incident>(`the stored incident ${id}`, doc), entity };
     }
     throw new OpsError("Conflict", `incident ${id} kept changing under us`, { retryable: true });
   }
 
-  private async listIncidentDocs(filter: string): Promise<Incident[]> {
+  private async listIncidentDocs(filter: string, signal: AbortSignal | undefined): Promise<Incident[]> {
     const found: Incident[] = [];
-    for await (const entity of this.t.incidents.listEntities<DocEntity>({ queryOptions: { filter } })) {
-      const doc = await this.text(entity.doc, entity.docBlob);
+    for await (const entity of this.t.incidents.listEntities<DocEntity>({
+      queryOptions: { filter },
+      abortSignal: signal,
+    })) {
+      const doc = await this.text(entity.doc, entity.docBlob, signal);
       if (doc !== MOVED) found.push(parseDoc<Incident>(`the stored incident ${entity.rowKey}`, doc));
       else {
         // Updated while we listed: its current version, if it is still there.
-        const current = await this.readIncident(entity.rowKey);
+        const current = await this.readIncident(entity.rowKey, signal);
         if (current) found.push(current.incident);
       }
     }
@@ -593,11 +732,12 @@ export class TableIncidentStore implements IncidentStore {
   private async readNotification(
     incidentId: string,
     id: string,
+    signal: AbortSignal | undefined,
   ): Promise<{ record: NotificationRecord; entity: DocEntity } | undefined> {
     for (let attempt = 0; attempt < MAX_MOVED_RETRIES; attempt++) {
-      const entity = await getOrUndefined<DocEntity>(this.t.notifications, incidentId, rowKeyOf(id));
+      const entity = await getOrUndefined<DocEntity>(this.t.notifications, incidentId, rowKeyOf(id), signal);
       if (!entity) return undefined;
-      const doc = await this.text(entity.doc, entity.docBlob);
+      const doc = await this.text(entity.doc, entity.docBlob, signal);
       if (doc === MOVED) continue;
       const record = parseDoc<NotificationRecord>(`the stored notification ${id} of ${incidentId}`, doc);
       return { record, entity };
@@ -642,13 +782,22 @@ async function getOrUndefined<T extends object>(
   table: TableClient,
   pk: string,
   rk: string,
+  signal: AbortSignal | undefined,
 ): Promise<(T & { etag: string }) | undefined> {
   try {
-    return await table.getEntity<T>(pk, rk);
+    return await table.getEntity<T>(pk, rk, { abortSignal: signal });
   } catch (error) {
     if (status(error) === 404) return undefined;
     throw error;
   }
+}
+
+/** An abort while waiting for the store, in the same shape as `guard` gives an aborted SDK call. */
+function aborted(signal: AbortSignal): OpsError {
+  return new OpsError("StoreFailed", "the incident store call was aborted", {
+    cause: signal.reason,
+    retryable: true,
+  });
 }
 
 async function ignore409(operation: Promise<unknown>): Promise<void> {
