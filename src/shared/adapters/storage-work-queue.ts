@@ -30,7 +30,8 @@ export class StorageWorkQueue implements WorkQueue {
     }
     const delay = Math.min(Math.max(0, Math.ceil(options.delayInSeconds ?? 0)), MAX_DELAY_SECONDS);
     try {
-      await ready;
+      // Creating the queue is shared by every caller, so it is not cancelled; a caller only stops waiting.
+      await untilAborted(ready, options.abortSignal);
       await client.sendMessage(Buffer.from(JSON.stringify(message)).toString("base64"), {
         visibilityTimeout: delay,
         messageTimeToLive: -1,
@@ -49,4 +50,23 @@ export class StorageWorkQueue implements WorkQueue {
       );
     }
   }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -74,7 +74,11 @@ export function createPortFactories(
     ),
     leases: once(() => new TableResourceLeases(storage().table(`${prefix}leases`))),
     alertIntake: once(
-      () => new BatchingAlertIntake(queue(), { windowMs: settings.PHOENIX_ALERTS_BATCH_WINDOW_MS }),
+      () =>
+        new BatchingAlertIntake(queue(), {
+          windowMs: settings.PHOENIX_ALERTS_BATCH_WINDOW_MS,
+          deadlineInMs: settings.PHOENIX_ALERTS_WRITE_DEADLINE_MS,
+        }),
     ),
   };
 }

@@ -42,11 +42,16 @@ export const settingsSchema = z.object({
   PHOENIX_AZURE_TIMEOUT_MS: integer(100, 300_000).default(30_000),
   PHOENIX_AZURE_MAX_RETRIES: integer(0, 10).default(4),
   /**
-   * Per-try timeout and retries of storage calls (state, queues, blobs). Short, so that a webhook whose
-   * storage does not answer says 503 within seconds instead of hanging past the caller's patience.
+   * Per-try timeout and retries of storage calls (state, queues, blobs), on the client side: a storage
+   * account that does not answer ends in an error, never a hang.
    */
-  PHOENIX_STORAGE_TIMEOUT_MS: integer(100, 120_000).default(3000),
-  PHOENIX_STORAGE_MAX_RETRIES: integer(0, 10).default(1),
+  PHOENIX_STORAGE_TIMEOUT_MS: integer(100, 120_000).default(30_000),
+  PHOENIX_STORAGE_MAX_RETRIES: integer(0, 10).default(2),
+  /**
+   * The alert webhook's own bound on its durable write: past it the caller gets a 503 with Retry-After
+   * (an action group waits about 10 s, then retries), however slow storage is.
+   */
+  PHOENIX_ALERTS_WRITE_DEADLINE_MS: integer(100, 60_000).default(5000),
   PHOENIX_HTTP_MAX_BODY_BYTES: integer(1024, 10_000_000).default(262_144),
   /** Action group payloads (log alerts with search results) can be large. */
   PHOENIX_ALERTS_MAX_BODY_BYTES: integer(1024, 10_000_000).default(1_048_576),

@@ -40,8 +40,10 @@ async function deliver(port: number) {
     env: {
       AzureWebJobsStorage: connectionString(port),
       PHOENIX_POLICY_PATH: "config/ops-policy.json",
-      PHOENIX_STORAGE_TIMEOUT_MS: "300",
-      PHOENIX_STORAGE_MAX_RETRIES: "1",
+      // The storage client would wait long; the webhook's own deadline answers first.
+      PHOENIX_STORAGE_TIMEOUT_MS: "30000",
+      PHOENIX_STORAGE_MAX_RETRIES: "2",
+      PHOENIX_ALERTS_WRITE_DEADLINE_MS: "500",
       PHOENIX_ALERTS_BATCH_WINDOW_MS: "0",
     },
   });

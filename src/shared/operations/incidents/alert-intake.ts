@@ -83,6 +83,11 @@ export class BatchingAlertIntake implements AlertIntake {
       windowMs: number;
       maxBytes?: number;
       maxAlerts?: number;
+      /**
+       * How long a batch's write may take before its callers are told to retry (503): an action group
+       * gives up after about 10 s, whatever the storage client's own timeouts are.
+       */
+      deadlineInMs?: number;
     },
   ) {}
 
@@ -117,9 +122,12 @@ export class BatchingAlertIntake implements AlertIntake {
     batch.alerts = [];
     batch.settle = [];
     const message: AlertBatch = { alerts };
-    this.queue.send(queueNames.alerts, message).then(
-      () => settle.forEach((s) => s.resolve()),
-      (error: unknown) => settle.forEach((s) => s.reject(error)),
-    );
+    const deadline = this.options.deadlineInMs;
+    this.queue
+      .send(queueNames.alerts, message, deadline ? { abortSignal: AbortSignal.timeout(deadline) } : {})
+      .then(
+        () => settle.forEach((s) => s.resolve()),
+        (error: unknown) => settle.forEach((s) => s.reject(error)),
+      );
   }
 }
