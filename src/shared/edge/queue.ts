@@ -34,10 +34,18 @@ export function queueHandler(
         invocationId: context.invocationId,
         apiBaseUrl: services.apiBaseUrl,
       });
-      logger.info("queue step done", { outcome, dequeueCount });
+      // A step's outcome in words; a batch's per-delivery outcomes stay out of the log (a storm writes many).
+      logger.info("queue step done", { outcome: summary(outcome), dequeueCount });
     } catch (error) {
       logger.error("queue step failed", { error: describeError(error), dequeueCount });
       throw error;
     }
   };
+}
+
+function summary(outcome: unknown): unknown {
+  if (outcome !== null && typeof outcome === "object" && "processed" in outcome) {
+    return { processed: (outcome).processed };
+  }
+  return outcome;
 }
