@@ -139,7 +139,9 @@ for (const size of SIZES) {
   const ours = await measure(estate, async () => {
     const report = await runHealthCheck(ports, { environment, notify: false, record: false }, context());
     if (report.status !== "ok") {
-      const off = report.components.flatMap((c) => c.signals.filter((s) => s.status !== "ok").map((s) => `${c.name}.${s.name}: ${s.reason}`));
+      const off = report.components.flatMap((c) =>
+        c.signals.filter((s) => s.status !== "ok").map((s) => `${c.name}.${s.name}: ${s.reason}`),
+      );
       throw new Error(`bench run was ${report.status}, expected ok: ${off.slice(0, 5).join("; ")}`);
     }
   });

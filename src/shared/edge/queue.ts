@@ -45,7 +45,7 @@ export function queueHandler(
 
 function summary(outcome: unknown): unknown {
   if (outcome !== null && typeof outcome === "object" && "processed" in outcome) {
-    return { processed: (outcome).processed };
+    return { processed: outcome.processed };
   }
   return outcome;
 }
