@@ -1,3 +1,4 @@
+import { incidentRecord } from "../../src/shared/operations/incidents/common.ts";
 import { createHash, randomUUID } from "node:crypto";
 import { TableServiceClient } from "@azure/data-tables";
 import { BlobServiceClient } from "@azure/storage-blob";
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 function incident(id: string): Incident {
-  return {
+  return incidentRecord({
     id,
     dedupKey: `rule|${id}`,
     source: "alert",
@@ -38,26 +39,10 @@ function incident(id: string): Incident {
     rule: "rule",
     target: null,
     priority: "medium",
-    status: "open",
-    suppressedBy: null,
     openedAt: "2026-11-26T06:00:00.000Z",
     openedBy: "alert (Platform)",
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    alertCount: 0,
-    activeAlerts: [],
-    appliedAlertKeys: [],
-    lastAlertAt: null,
-    link: null,
-    values: [],
-    isTest: false,
     recipients: ["ops@phoenixvc.tech"],
-    escalationPolicy: null,
-    escalation: null,
-    diagnostics: { status: "not-applicable", blob: null, error: null },
-  };
+  });
 }
 
 describe("TableIncidentStore (Table and Blob storage on Azurite)", () => {

@@ -1,3 +1,4 @@
+import { incidentRecord } from "../../src/shared/operations/incidents/common.ts";
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Azurite } from "../../local/azurite.ts";
@@ -56,7 +57,7 @@ const stores: [string, () => { store: Storage; other: () => Storage }][] = [
 ];
 
 function incident(id: string, overrides: Partial<Incident> = {}): Incident {
-  return {
+  return incidentRecord({
     id,
     dedupKey: `rule|${id}`,
     source: "alert",
@@ -66,27 +67,11 @@ function incident(id: string, overrides: Partial<Incident> = {}): Incident {
     rule: "rule",
     target: null,
     priority: "medium",
-    status: "open",
-    suppressedBy: null,
     openedAt: "2026-11-26T06:00:00.000Z",
     openedBy: "alert (Platform)",
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    resolvedAt: null,
-    resolvedBy: null,
-    alertCount: 0,
-    activeAlerts: [],
-    appliedAlertKeys: [],
-    lastAlertAt: null,
-    link: null,
-    values: [],
-    isTest: false,
     recipients: ["ops@phoenixvc.tech"],
-    escalationPolicy: null,
-    escalation: null,
-    diagnostics: { status: "not-applicable", blob: null, error: null },
     ...overrides,
-  };
+  });
 }
 
 function alertRecord(raw = '{"hello":"wörld"}'): AlertRecord {

@@ -5,7 +5,7 @@ import type { ChangeRecord } from "../../src/shared/change-control/model.ts";
 import { createRuntime } from "../../src/shared/composition/runtime.ts";
 import { silentLogger } from "../../src/shared/log.ts";
 import { tokenFor } from "../support/incidents.ts";
-import { type CliResult, runCli, startTestStack } from "../support/stack.ts";
+import { type CliResult, apiSettings, runCli, startTestStack } from "../support/stack.ts";
 
 /** The audit trail through the API and the CLI: changes list and changes show. */
 let stack: LocalStack;
@@ -51,12 +51,7 @@ afterAll(async () => {
 });
 
 function cli(args: string[]): Promise<CliResult> {
-  return runCli(args, {
-    PHOENIX_API_URL: stack.hostUrl,
-    AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
-    IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
-    IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
-  });
+  return runCli(args, apiSettings(stack));
 }
 
 describe("phoenix-ops changes list|show", () => {

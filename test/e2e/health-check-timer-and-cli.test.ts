@@ -3,7 +3,7 @@ import type { LocalStack } from "../../local/stack.ts";
 import type { HealthReport } from "../../src/shared/operations/health-check/report.ts";
 import { procedures } from "../../src/shared/procedures/registry.ts";
 import { tokenFor } from "../support/incidents.ts";
-import { type CliResult, runCli, startTestStack } from "../support/stack.ts";
+import { type CliResult, apiSettings, runCli, startTestStack } from "../support/stack.ts";
 
 let stack: LocalStack;
 
@@ -18,17 +18,11 @@ afterAll(async () => {
 });
 
 /** The CLI as an operator runs it: against the app's API, signed in through the estate's identity. */
-function cli(args: string[], env: Record<string, string | undefined> = apiSettings()): Promise<CliResult> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = apiSettings(stack),
+): Promise<CliResult> {
   return runCli(args, env);
-}
-
-function apiSettings(): Record<string, string | undefined> {
-  return {
-    PHOENIX_API_URL: stack.hostUrl,
-    AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
-    IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
-    IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
-  };
 }
 
 describe("the local host serves the app", () => {

@@ -8,7 +8,7 @@ import type { AlertsValidation } from "../../src/shared/operations/alert-rules/d
 import type { LogsQueryResult } from "../../src/shared/operations/logs/declaration.ts";
 import type { MetricsListResult } from "../../src/shared/operations/metrics/declaration.ts";
 import { tokenFor } from "../support/incidents.ts";
-import { type CliResult, runCli, startTestStack } from "../support/stack.ts";
+import { type CliResult, apiSettings, runCli, startTestStack } from "../support/stack.ts";
 
 /** The guide's three small read-only procedures: metrics list, logs query and alerts validate. */
 let stack: LocalStack;
@@ -29,12 +29,7 @@ afterAll(async () => {
 });
 
 function cli(args: string[]): Promise<CliResult> {
-  return runCli(args, {
-    PHOENIX_API_URL: stack.hostUrl,
-    AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
-    IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
-    IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
-  });
+  return runCli(args, apiSettings(stack));
 }
 
 describe("phoenix-ops metrics list (az monitor metrics list)", () => {

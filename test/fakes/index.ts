@@ -1,3 +1,4 @@
+import { isoDurationMs } from "../../src/shared/durations.ts";
 import { OpsError } from "../../src/shared/errors.ts";
 import type { Clock } from "../../src/shared/ports/clock.ts";
 import type { EmailMessage, EmailSender } from "../../src/shared/ports/email-sender.ts";
@@ -166,7 +167,7 @@ export class FakeMetricSeries implements MetricSeriesReader {
   async getSeries(query: MetricSeriesQuery): Promise<MetricSeries> {
     const metric = this.resources.get(query.resourceId)?.[query.metricName];
     if (!metric) throw new OpsError("NotFound", `${query.resourceId} was not found (ResourceNotFound)`);
-    const step = intervalMs(query.interval);
+    const step = isoDurationMs(query.interval);
     const points: MetricSeries["points"] = [];
     for (let t = Math.ceil(query.start.getTime() / step) * step; t < query.end.getTime(); t += step) {
       const point: MetricSeries["points"][number] = { timeStamp: new Date(t).toISOString() };
@@ -181,11 +182,6 @@ export class FakeMetricSeries implements MetricSeriesReader {
       points,
     };
   }
-}
-
-function intervalMs(iso: string): number {
-  const [, d = "0", h = "0", m = "0"] = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso) ?? [];
-  return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000;
 }
 
 /** Log Analytics in memory: a table per workspace; a query naming no table is refused as KQL is. */

@@ -52,3 +52,13 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
     child.on("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** What the CLI needs to call a stack's API as an operator: its URL and the estate's managed identity. */
+export function apiSettings(stack: LocalStack): Record<string, string | undefined> {
+  return {
+    PHOENIX_API_URL: stack.hostUrl,
+    AZURE_CLIENT_ID: stack.settings.AZURE_CLIENT_ID,
+    IDENTITY_ENDPOINT: stack.settings.IDENTITY_ENDPOINT,
+    IDENTITY_HEADER: stack.settings.IDENTITY_HEADER,
+  };
+}

@@ -47,8 +47,22 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
       settings.PHOENIX_PUBLIC_BASE_URL ??
       (settings.WEBSITE_HOSTNAME ? `https://${settings.WEBSITE_HOSTNAME}` : null),
     tokenValidator,
-    portsFor: (names) => selectPorts(factories, names),
+    portsFor: portsCache(factories),
     ports: selectPorts(factories, allPorts),
+  };
+}
+
+/** One frozen view per list of port names: an edge asks for its procedure's ports on every invocation. */
+function portsCache(factories: Parameters<typeof selectPorts>[0]): ProcedureRuntime["portsFor"] {
+  const views = new Map<string, unknown>();
+  return <P extends PortName>(names: readonly P[]): Pick<Ports, P> => {
+    const key = names.join(",");
+    let view = views.get(key) as Pick<Ports, P> | undefined;
+    if (!view) {
+      view = selectPorts(factories, names);
+      views.set(key, view);
+    }
+    return view;
   };
 }
 

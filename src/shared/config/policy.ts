@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { metricsOfType, resourceTypeOf } from "../azure-metrics.ts";
+import { isoDurationPattern } from "../durations.ts";
 import { ncrontab } from "./ncrontab.ts";
 
 /**
@@ -112,9 +113,7 @@ const environmentSchema = z
   .strict();
 export type EnvironmentPolicy = z.infer<typeof environmentSchema>;
 
-const durationIso = z
-  .string()
-  .regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "must be an ISO 8601 duration such as PT5M");
+const durationIso = z.string().regex(isoDurationPattern, "must be an ISO 8601 duration such as PT5M");
 
 /**
  * The guide's alertRules block, accepted as written. Alerts whose rule name matches are routed to the

@@ -3,7 +3,7 @@ import type { Settings } from "../config/settings.ts";
 import { type AnyProcedure, RawJson } from "../procedures/declaration.ts";
 import { fromText } from "../procedures/input-fields.ts";
 import type { ProcedureRuntime } from "../procedures/runtime.ts";
-import { fieldIssues } from "../validation.ts";
+import { fieldIssues, issuesLine } from "../validation.ts";
 import { authorize, callerName } from "./authorize.ts";
 import { invocationLogger } from "./invocation.ts";
 import { badRequest, errorResponse, json, problem } from "./problem.ts";
@@ -114,8 +114,7 @@ async function readInput(
   }
   const parsed = procedure.input.safeParse(fields);
   if (!parsed.success) {
-    const errors = fieldIssues(parsed.error.issues);
-    throw badRequest(errors.map((e) => `${e.field}: ${e.message}`).join("; "), errors);
+    throw badRequest(issuesLine(parsed.error.issues), fieldIssues(parsed.error.issues));
   }
   return { input: parsed.data, raw };
 }

@@ -64,8 +64,16 @@ function describeOne(name: string, schema: z.ZodType): InputField {
   }
 }
 
+const described = new WeakMap<z.ZodObject, InputField[]>();
+
+/** The schema's fields, read once per schema: the HTTP edge asks on every request. */
 export function inputFields(schema: z.ZodObject): InputField[] {
-  return Object.entries(schema.shape).map(([name, field]) => describeOne(name, field as z.ZodType));
+  let fields = described.get(schema);
+  if (!fields) {
+    fields = Object.entries(schema.shape).map(([name, field]) => describeOne(name, field as z.ZodType));
+    described.set(schema, fields);
+  }
+  return fields;
 }
 
 const integerText = /^-?\d+$/;

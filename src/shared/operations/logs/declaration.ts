@@ -1,3 +1,4 @@
+import { isoDurationMs, isoDurationPattern } from "../../durations.ts";
 import { z } from "zod";
 import { OpsError, isOpsError } from "../../errors.ts";
 import type { LogTable } from "../../ports/logs-reader.ts";
@@ -5,9 +6,7 @@ import { defineProcedure } from "../../procedures/declaration.ts";
 import { tableText } from "../../render/table.ts";
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const duration = z
-  .string()
-  .regex(/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/, "an ISO 8601 duration such as PT1H or P1D");
+const duration = z.string().regex(isoDurationPattern, "an ISO 8601 duration such as PT1H or P1D");
 
 export interface LogsQueryResult extends LogTable {
   workspaceId: string;
@@ -36,7 +35,7 @@ export const logsQuery = defineProcedure({
     let table: LogTable;
     try {
       table = await ports.logs.query(workspaceId, input.query, {
-        durationInMs: durationMs(input.timespan),
+        durationInMs: isoDurationMs(input.timespan),
         abortSignal: context.abortSignal,
       });
     } catch (error) {
@@ -88,12 +87,6 @@ function resolveWorkspace(
   throw new OpsError("NotFound", `unknown workspace "${name}"; known: ${known.join(", ") || "none"}`, {
     details: { field: "workspaceName" },
   });
-}
-
-function durationMs(iso: string): number {
-  const [, d = "0", h = "0", m = "0", s = "0"] =
-    /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(iso) ?? [];
-  return (((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s)) * 1000;
 }
 
 function cell(value: unknown): string {

@@ -1,3 +1,4 @@
+import { isoDurationMs } from "../../durations.ts";
 import { z } from "zod";
 import { OpsError } from "../../errors.ts";
 import { environmentOf } from "../../incidents/routing.ts";
@@ -56,7 +57,7 @@ export const metricsList = defineProcedure({
       });
     }
     const end = input.endTime ? new Date(input.endTime) : context.clock.now();
-    const stepMs = grainMs(input.interval);
+    const stepMs = isoDurationMs(input.interval);
     const start = input.startTime
       ? new Date(input.startTime)
       : new Date(end.getTime() - Math.max(3_600_000, stepMs));
@@ -109,9 +110,3 @@ export const metricsList = defineProcedure({
   changesEstate: false,
   http: { method: "GET", route: "metrics", auth: "Ops.Reader" },
 });
-
-function grainMs(grain: (typeof grains)[number]): number {
-  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(grain);
-  const [, d = "0", h = "0", m = "0"] = match ?? [];
-  return ((Number(d) * 24 + Number(h)) * 60 + Number(m)) * 60_000;
-}
