@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createRuntime } from "../shared/composition/runtime.ts";
 import { createLogger, stderrSink } from "../shared/log.ts";
 import type { AnyProcedure, Trigger } from "../shared/procedures/declaration.ts";
+import { splitInput } from "../shared/procedures/input-schema.ts";
+import { runContextFor } from "../shared/edge/run-context.ts";
 
 /**
  * Runs a procedure in the CLI's own process: `--direct` (break-glass, with the app's settings and the
@@ -34,13 +36,15 @@ export async function runDirect(
       apiBaseUrl: null,
     });
   }
-  return procedure.run(runtime.portsFor(procedure.ports), input, {
-    policy: runtime.policy,
-    clock: runtime.clock,
-    logger,
-    trigger: options.trigger,
-    actor: `${options.env.USER ?? "operator"} (direct)`,
-    invocationId,
-    apiBaseUrl: runtime.apiBaseUrl,
-  });
+  const split = splitInput(procedure, input);
+  return procedure.run(
+    runtime.portsFor(procedure.ports),
+    split.input,
+    runContextFor(
+      procedure,
+      runtime,
+      { logger, trigger: options.trigger, actor: `${options.env.USER ?? "operator"} (direct)`, invocationId },
+      split.change,
+    ),
+  );
 }

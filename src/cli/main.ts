@@ -14,6 +14,7 @@ import type { z } from "zod";
 import { isOpsError } from "../shared/errors.ts";
 import type { AnyProcedure } from "../shared/procedures/declaration.ts";
 import { type InputField, fromText, inputFields, kebabCase } from "../shared/procedures/input-fields.ts";
+import { inputSchemaOf } from "../shared/procedures/input-schema.ts";
 import { procedures } from "../shared/procedures/registry.ts";
 import { exitCodeOf, exitCodes } from "../shared/procedures/status.ts";
 import { fieldIssues } from "../shared/validation.ts";
@@ -81,7 +82,7 @@ project, they run against the local stack (the running \`npm start\`, or one sta
       .command(words.at(-1) ?? procedure.name)
       .description(procedure.summary)
       .exitOverride();
-    const fields = inputFields(procedure.input);
+    const fields = inputFields(inputSchemaOf(procedure));
     const positionals = procedure.cli?.positionals ?? [];
     for (const name of positionals) command.argument(`<${kebabCase(name)}>`, describe(fields, name));
     for (const field of fields) {
@@ -106,6 +107,7 @@ project, they run against the local stack (the running \`npm start\`, or one sta
       for (const field of fields) {
         const value = flags[field.name];
         if (typeof value === "string") given[field.name] = value;
+        else if (value === true) given[field.name] = "true";
       }
       exitCode = await runCommand(procedure, given, flags, {
         env,
@@ -142,7 +144,8 @@ function describe(fields: readonly InputField[], name: string): string {
 function flagFor(field: InputField): Option {
   const flag = `--${kebabCase(field.name)}`;
   const value =
-    field.kind === "boolean" ? "<true|false>" : field.kind === "list" ? "<list>" : `<${valueName(field)}>`;
+    // A bare boolean flag means true (`--dry-run`); the guide's `--notification true` works as well.
+    field.kind === "boolean" ? "[true|false]" : field.kind === "list" ? "<list>" : `<${valueName(field)}>`;
   const defaultText =
     field.defaultValue === undefined ? "" : ` (default: ${JSON.stringify(field.defaultValue)})`;
   // The default is shown, not applied: the schema applies it, so the API and the CLI agree.
@@ -182,7 +185,8 @@ async function runCommand(
   flags: CommonFlags,
   options: RunOptions,
 ): Promise<number> {
-  const parsed = procedure.input.safeParse(fromText(procedure.input, given));
+  const schema = inputSchemaOf(procedure);
+  const parsed = schema.safeParse(fromText(schema, given));
   if (!parsed.success) throw usageError(procedure, parsed.error.issues);
   const input = parsed.data;
   let result: unknown;

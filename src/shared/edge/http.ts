@@ -2,11 +2,13 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/fu
 import type { Settings } from "../config/settings.ts";
 import { type AnyProcedure, RawJson } from "../procedures/declaration.ts";
 import { fromText } from "../procedures/input-fields.ts";
+import { inputSchemaOf, splitInput } from "../procedures/input-schema.ts";
 import type { ProcedureRuntime } from "../procedures/runtime.ts";
 import { fieldIssues, issuesLine } from "../validation.ts";
 import { authorize, callerName } from "./authorize.ts";
 import { invocationLogger } from "./invocation.ts";
 import { badRequest, errorResponse, json, problem } from "./problem.ts";
+import { runContextFor } from "./run-context.ts";
 import { checkWebhookCaller } from "./webhook-auth.ts";
 
 /** `application/json` or any `application/*+json`, with parameters; nothing that merely contains "json". */
@@ -40,19 +42,17 @@ export function httpHandler(
         );
         actor = callerName(caller);
       }
-      const { input, raw } = await readInput(procedure, request, services.settings);
+      const { input: fields, raw } = await readInput(procedure, request, services.settings);
+      const { input, change } = splitInput(procedure, fields);
       const result: unknown = await procedure.run(
         services.portsFor(procedure.ports),
         input,
-        {
-          policy: services.policy,
-          clock: services.clock,
-          logger,
-          trigger: "http",
-          actor,
-          invocationId: context.invocationId,
-          apiBaseUrl: services.apiBaseUrl,
-        },
+        runContextFor(
+          procedure,
+          services,
+          { logger, trigger: "http", actor, invocationId: context.invocationId },
+          change,
+        ),
         raw,
       );
       if (result instanceof RawJson) {
@@ -75,7 +75,8 @@ async function readInput(
   settings: Settings,
 ): Promise<{ input: Record<string, unknown>; raw?: string }> {
   const binding = procedure.http;
-  const fromRoute = fromText(procedure.input, { ...request.params });
+  const schema = inputSchemaOf(procedure);
+  const fromRoute = fromText(schema, { ...request.params });
   let fields: Record<string, unknown>;
   let raw: string | undefined;
   if (binding?.method === "GET") {
@@ -83,7 +84,7 @@ async function readInput(
     for (const [name, value] of request.query) {
       if (!hostQueryParameters.has(name) && !Object.hasOwn(query, name)) query[name] = value;
     }
-    fields = { ...fromText(procedure.input, query), ...fromRoute };
+    fields = { ...fromText(schema, query), ...fromRoute };
   } else {
     const limit = settings[binding?.maxBodySetting ?? "PHOENIX_HTTP_MAX_BODY_BYTES"];
     const type = request.headers.get("content-type") ?? "";
@@ -112,7 +113,7 @@ async function readInput(
       fields = { ...(body as Record<string, unknown>), ...fromRoute };
     }
   }
-  const parsed = procedure.input.safeParse(fields);
+  const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     throw badRequest(issuesLine(parsed.error.issues), fieldIssues(parsed.error.issues));
   }

@@ -1,9 +1,11 @@
 import type { InvocationContext } from "@azure/functions";
 import { OpsError, describeError } from "../errors.ts";
 import type { AnyProcedure } from "../procedures/declaration.ts";
+import { inputSchemaOf, splitInput } from "../procedures/input-schema.ts";
 import type { ProcedureRuntime } from "../procedures/runtime.ts";
 import { issuesLine } from "../validation.ts";
 import { invocationLogger } from "./invocation.ts";
+import { runContextFor } from "./run-context.ts";
 
 /**
  * A queue step. Messages are the app's own, but are parsed all the same. Whatever fails, a malformed
@@ -17,7 +19,7 @@ export function queueHandler(
   return async (message, context) => {
     const logger = invocationLogger(context);
     const dequeueCount = context.triggerMetadata?.dequeueCount;
-    const parsed = procedure.input.safeParse(message);
+    const parsed = inputSchemaOf(procedure).safeParse(message);
     if (!parsed.success) {
       const issues = issuesLine(parsed.error.issues, "(message)");
       logger.error("malformed message kept for the poison queue", { issues, dequeueCount });
@@ -25,15 +27,17 @@ export function queueHandler(
     }
     try {
       const services = runtime();
-      const outcome: unknown = await procedure.run(services.portsFor(procedure.ports), parsed.data, {
-        policy: services.policy,
-        clock: services.clock,
-        logger,
-        trigger: "queue",
-        actor: "system",
-        invocationId: context.invocationId,
-        apiBaseUrl: services.apiBaseUrl,
-      });
+      const { input, change } = splitInput(procedure, parsed.data);
+      const outcome: unknown = await procedure.run(
+        services.portsFor(procedure.ports),
+        input,
+        runContextFor(
+          procedure,
+          services,
+          { logger, trigger: "queue", actor: "system", invocationId: context.invocationId },
+          change,
+        ),
+      );
       // A step's outcome in words; a batch's per-delivery outcomes stay out of the log (a storm writes many).
       logger.info("queue step done", { outcome: summary(outcome), dequeueCount });
     } catch (error) {

@@ -3,9 +3,11 @@ import { randomUUID } from "node:crypto";
 import { OpsError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { AnyProcedure } from "../procedures/declaration.ts";
+import { inputSchemaOf, splitInput } from "../procedures/input-schema.ts";
 import type { ProcedureRuntime } from "../procedures/runtime.ts";
 import { issuesLine } from "../validation.ts";
 import { invocationLogger } from "./invocation.ts";
+import { runContextFor } from "./run-context.ts";
 
 export interface TickOutcome {
   ran: { scope: string; status?: string }[];
@@ -73,20 +75,27 @@ export async function runScheduledTick(
       continue;
     }
     try {
-      const parsed = procedure.input.safeParse(input);
+      const parsed = inputSchemaOf(procedure).safeParse(input);
       if (!parsed.success) {
         throw new OpsError("ConfigInvalid", `scheduled input is invalid: ${issuesLine(parsed.error.issues)}`);
       }
-      const result: unknown = await procedure.run(ports, parsed.data, {
-        policy: services.policy,
-        clock: services.clock,
-        logger,
-        trigger: "timer",
-        actor: "timer",
-        invocationId,
-        apiBaseUrl: services.apiBaseUrl,
-        scheduled: { period, key: `${procedure.name}|${scope}|${period}` },
-      });
+      const split = splitInput(procedure, parsed.data);
+      const result: unknown = await procedure.run(
+        ports,
+        split.input,
+        runContextFor(
+          procedure,
+          services,
+          {
+            logger,
+            trigger: "timer",
+            actor: "timer",
+            invocationId,
+            scheduled: { period, key: `${procedure.name}|${scope}|${period}` },
+          },
+          split.change,
+        ),
+      );
       outcome.ran.push({ scope, ...(procedure.status ? { status: procedure.status(result) } : {}) });
     } catch (error) {
       outcome.failed.push({ scope, error: describeError(error) });

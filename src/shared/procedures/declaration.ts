@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { ChangeControl } from "../change-control/control.ts";
 import type { OpsPolicy } from "../config/policy.ts";
 import type { Logger } from "../log.ts";
 import type { Clock } from "../ports/clock.ts";
@@ -26,6 +27,11 @@ export interface RunContext {
   apiBaseUrl: string | null;
   /** Set for a scheduled run: the claimed period; side effects (emails) are keyed by `key`. */
   scheduled?: { period: string; key: string };
+  /**
+   * Change control, bound by the edge to the caller's dry run, key, force and reason: present exactly
+   * when the procedure changes the estate, and its only way to a port's write method.
+   */
+  change?: ChangeControl;
 }
 
 export interface HttpBinding {
@@ -92,7 +98,10 @@ export interface Procedure<
   status?(result: Result): Status;
   /** The result for a terminal; JSON when absent. */
   table?(result: Result): string;
-  /** Whether it changes the estate (then it goes through change control and takes a dry run). */
+  /**
+   * Whether it changes the estate. Then the registry adds the change options (dry run, reason, key,
+   * force) to its input on every edge and hands its run `context.change`.
+   */
   changesEstate: boolean;
   http?: HttpBinding;
   timer?: TimerBinding;
