@@ -1,6 +1,6 @@
 import { DefaultAzureCredential } from "@azure/identity";
 import { OpsError } from "../shared/errors.ts";
-import type { AnyProcedure } from "../shared/procedures/declaration.ts";
+import { type AnyProcedure, BinaryFile } from "../shared/procedures/declaration.ts";
 
 /** A mistake on the command line, or one the app found in what it was sent: the usage exit code. */
 export class UsageError extends Error {
@@ -61,6 +61,11 @@ export async function callApi(
       retryable: true,
     });
   }
+  const type = response.headers.get("content-type") ?? "";
+  const disposition = response.headers.get("content-disposition");
+  if (response.ok && disposition?.toLowerCase().startsWith("attachment")) {
+    return new BinaryFile(type, attachmentName(disposition), new Uint8Array(await response.arrayBuffer()));
+  }
   const text = await response.text();
   if (!response.ok) {
     let detail = text;
@@ -80,6 +85,25 @@ export async function callApi(
     );
   }
   return JSON.parse(text) as unknown;
+}
+
+/**
+ * The file name of a Content-Disposition attachment (RFC 6266 `filename*` first), reduced to a bare
+ * name: a server must not be able to make the CLI write outside the folder it was pointed at.
+ */
+function attachmentName(disposition: string): string {
+  const extended = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  const plain = /filename="([^"]*)"/i.exec(disposition)?.[1] ?? /filename=([^;]+)/i.exec(disposition)?.[1];
+  let name = plain ?? "download";
+  if (extended) {
+    try {
+      name = decodeURIComponent(extended);
+    } catch {
+      // a malformed extended name: keep the plain one
+    }
+  }
+  const bare = name.split(/[\\/]/).pop()?.trim() ?? "";
+  return bare === "" || bare === "." || bare === ".." ? "download" : bare;
 }
 
 function firstLine(error: unknown): string {

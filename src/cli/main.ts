@@ -12,7 +12,7 @@
 import { Command, CommanderError, Option } from "commander";
 import type { z } from "zod";
 import { isOpsError } from "../shared/errors.ts";
-import type { AnyProcedure } from "../shared/procedures/declaration.ts";
+import { type AnyProcedure, BinaryFile } from "../shared/procedures/declaration.ts";
 import { type InputField, fromText, inputFields, kebabCase } from "../shared/procedures/input-fields.ts";
 import { inputSchemaOf } from "../shared/procedures/input-schema.ts";
 import { procedures } from "../shared/procedures/registry.ts";
@@ -21,6 +21,7 @@ import { fieldIssues } from "../shared/validation.ts";
 import { UsageError, callApi } from "./api-client.ts";
 import { resolveBackend } from "./backend.ts";
 import { runDirect } from "./direct.ts";
+import { writeOutputFile } from "./output-file.ts";
 
 declare const PHOENIX_OPS_VERSION: string | undefined;
 const version = typeof PHOENIX_OPS_VERSION === "string" ? PHOENIX_OPS_VERSION : "0.0.0-dev";
@@ -35,11 +36,14 @@ export interface CliOptions {
    * only when no settings name an app to call.
    */
   localLauncher?: (argv: readonly string[]) => Promise<number>;
+  /** Where a file answer goes without --output-file (default: the process's current folder). */
+  cwd?: string;
 }
 
 interface CommonFlags {
   output: "table" | "json";
   direct?: boolean;
+  outputFile?: string;
 }
 
 const outputOption = () =>
@@ -90,6 +94,12 @@ project, they run against the local stack (the running \`npm start\`, or one sta
       command.addOption(flagFor(field));
     }
     command.addOption(outputOption());
+    if (procedure.cli?.outputFile) {
+      command.option(
+        "--output-file <file>",
+        "where to write the file (default: its own name in the current folder)",
+      );
+    }
     if (!procedure.cli?.local) {
       command.option(
         "--direct",
@@ -115,6 +125,7 @@ project, they run against the local stack (the running \`npm start\`, or one sta
         err,
         argv,
         localLauncher: options.localLauncher,
+        cwd: options.cwd ?? process.cwd(),
       });
     });
   }
@@ -177,6 +188,7 @@ interface RunOptions {
   err: (text: string) => void;
   argv: readonly string[];
   localLauncher?: CliOptions["localLauncher"];
+  cwd: string;
 }
 
 async function runCommand(
@@ -208,6 +220,10 @@ async function runCommand(
       if (flags.output === "table") options.err(`${procedure.summary.replace(/ \(.*\)$/, "")}…\n`);
       result = await callApi(backend, procedure, input);
     }
+  }
+  if (result instanceof BinaryFile) {
+    await writeOutputFile(procedure, result, flags, options);
+    return procedure.status ? exitCodeOf[procedure.status(result)] : exitCodes.ok;
   }
   options.out(
     flags.output === "json" || !procedure.table

@@ -11,6 +11,7 @@ import { TableResourceLeases } from "../adapters/table-resource-leases.ts";
 import { TableIncidentStore } from "../adapters/table-incident-store.ts";
 import { TableRunClaims } from "../adapters/table-run-claims.ts";
 import { TableRunHistory } from "../adapters/table-run-history.ts";
+import { ArmSiteConfigReader } from "../adapters/arm-site-config.ts";
 import type { Settings } from "../config/settings.ts";
 import { BatchingAlertIntake } from "../operations/incidents/alert-intake.ts";
 import type { PortName, Ports } from "../ports/catalogue.ts";
@@ -46,6 +47,7 @@ export function createPortFactories(
   const queue = once(() => new StorageWorkQueue((name: QueueName) => storage().queues.getQueueClient(name)));
   return {
     inventory: once(() => new ArmInventory({ webSites: azure.webSites, sql: azure.sql })),
+    siteConfig: once(() => new ArmSiteConfigReader({ webSites: azure.webSites })),
     metrics: once(() => new MonitorMetricsReader(azure.metrics)),
     metricSeries: once(() => new MonitorMetricSeriesReader(azure.monitor)),
     probe: once(() => new FetchHealthProbe()),

@@ -1,6 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { Settings } from "../config/settings.ts";
-import { type AnyProcedure, RawJson } from "../procedures/declaration.ts";
+import { type AnyProcedure, BinaryFile, RawJson } from "../procedures/declaration.ts";
 import { fromText } from "../procedures/input-fields.ts";
 import { inputSchemaOf, splitInput } from "../procedures/input-schema.ts";
 import type { ProcedureRuntime } from "../procedures/runtime.ts";
@@ -62,11 +62,31 @@ export function httpHandler(
           body: result.body,
         };
       }
+      if (result instanceof BinaryFile) {
+        const file: HttpResponseInit = {
+          status: binding.status ?? 200,
+          headers: {
+            "content-type": result.contentType,
+            "content-disposition": attachment(result.fileName),
+            "cache-control": "no-store",
+          },
+          body: result.bytes,
+        };
+        return file;
+      }
       return json(binding.status ?? 200, result);
     } catch (error) {
       return errorResponse(error, logger);
     }
   };
+}
+
+/** The file name quoted for Content-Disposition, with an RFC 6266 `filename*` for names beyond ASCII. */
+function attachment(fileName: string): string {
+  const plain = fileName.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return plain === fileName
+    ? `attachment; filename="${fileName}"`
+    : `attachment; filename="${plain}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
 async function readInput(

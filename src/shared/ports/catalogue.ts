@@ -13,6 +13,7 @@ import type { ResourceLeases } from "./resource-leases.ts";
 import type { ResourceInventory } from "./resource-inventory.ts";
 import type { RunHistory } from "./run-history.ts";
 import type { ScheduledRunClaims } from "./scheduled-run-claims.ts";
+import type { SiteConfigReader } from "./site-config-reader.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
 /**
@@ -21,6 +22,7 @@ import type { WorkQueue } from "./work-queue.ts";
  */
 export interface Ports {
   inventory: ResourceInventory;
+  siteConfig: SiteConfigReader;
   metrics: MetricsReader;
   metricSeries: MetricSeriesReader;
   probe: HealthProbe;

@@ -76,6 +76,19 @@ export class RawJson {
 }
 
 /**
+ * An answer that is a file (a zip, a PDF): the HTTP edge answers its bytes as an attachment, and the
+ * CLI writes it to a file instead of printing it (see `cli.outputFile`).
+ */
+export class BinaryFile {
+  constructor(
+    readonly contentType: string,
+    /** A plain file name, no folders: the attachment's and the CLI's default. */
+    readonly fileName: string,
+    readonly bytes: Uint8Array,
+  ) {}
+}
+
+/**
  * A procedure, declared once: the CLI command, the HTTP route, the timer and the queue triggers are
  * all built from this by the registration layer and the CLI.
  */
@@ -115,6 +128,11 @@ export interface Procedure<
     hidden?: boolean;
     /** Short flags the guide does not have but people expect, by field. */
     aliases?: Readonly<Record<string, string>>;
+    /**
+     * The result is a BinaryFile: the CLI takes --output-file (default: the file's name in the current
+     * folder), writes it there, and reports the path with `contents(file)` (JSON) or `table` (text).
+     */
+    outputFile?: { contents(file: BinaryFile): unknown };
   };
 }
 

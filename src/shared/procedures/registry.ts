@@ -16,6 +16,7 @@ import {
 } from "../operations/incidents/declaration.ts";
 import { logsQuery } from "../operations/logs/declaration.ts";
 import { metricsList } from "../operations/metrics/declaration.ts";
+import { logsDownload } from "../operations/site-diagnostics/declaration.ts";
 import type { AnyProcedure } from "./declaration.ts";
 
 /**
@@ -39,6 +40,7 @@ export const procedures: readonly AnyProcedure[] = [
   diagnosticsCollect,
   metricsList,
   logsQuery,
+  logsDownload,
   alertsValidate,
   changesList,
   changesShow,

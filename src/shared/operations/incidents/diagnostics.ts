@@ -1,11 +1,16 @@
-import { describeError } from "../../errors.ts";
-import { siteMetrics } from "../health-check/signals.ts";
 import type { Logger } from "../../log.ts";
 import type { Ports } from "../../ports/catalogue.ts";
 import type { Clock } from "../../ports/clock.ts";
 import type { LogTable } from "../../ports/logs-reader.ts";
 import type { OpsPolicy } from "../../config/policy.ts";
 import { knownName } from "../../names.ts";
+import {
+  type Collected,
+  type SiteMetricValues,
+  collectLogTable,
+  collectSiteMetrics,
+  failed,
+} from "../site-diagnostics/collect.ts";
 
 export interface DiagnosticsDeps extends Pick<Ports, "incidents" | "diagnostics" | "metrics" | "logs"> {
   policy: OpsPolicy;
@@ -25,9 +30,9 @@ export interface DiagnosticsBundle {
   incidentId: string;
   target: string;
   collectedAt: string;
-  metrics: Record<string, { timeStamp: string; average?: number; total?: number }[]> | { error: string };
-  failedRequests: LogTable | { error: string };
-  slowestRequests: LogTable | { error: string };
+  metrics: Collected<SiteMetricValues>;
+  failedRequests: Collected<LogTable>;
+  slowestRequests: Collected<LogTable>;
 }
 
 /**
@@ -44,35 +49,15 @@ export async function collectDiagnostics(deps: DiagnosticsDeps, incidentId: stri
   const region = env?.region ?? "westeurope";
   const target = incident.target;
 
-  const metrics = deps.metrics
-    .query({
-      resourceIds: [target],
-      namespace: siteMetrics.namespace,
-      metricNames: [...siteMetrics.names, "CpuTime"],
-      aggregations: ["average", "total"],
-      start: new Date(now.getTime() - 3600_000),
-      end: now,
-      interval: "PT5M",
-      region,
-    })
-    .then((result) => {
-      const entry = result.get(target);
-      if (!entry?.metrics) return { error: entry?.error ?? "no metrics returned" };
-      return Object.fromEntries(
-        [...entry.metrics].map(([name, points]) => [
-          name,
-          points.map((p) => ({ timeStamp: p.timeStamp.toISOString(), average: p.average, total: p.total })),
-        ]),
-      );
-    })
-    .catch((error: unknown) => ({ error: describeError(error) }));
-
-  const query = (kql: string): Promise<LogTable | { error: string }> =>
-    workspace
-      ? deps.logs
-          .query(workspace, kql, { durationInMs: 3600_000 })
-          .catch((error: unknown) => ({ error: describeError(error) }))
-      : Promise.resolve({ error: "the environment has no Log Analytics workspace in the policy" });
+  const metrics = collectSiteMetrics(deps.metrics, {
+    siteId: target,
+    region,
+    start: new Date(now.getTime() - 3600_000),
+    end: now,
+    interval: "PT5M",
+  });
+  const query = (kql: string): Promise<Collected<LogTable>> =>
+    collectLogTable(deps.logs, workspace, kql, { durationInMs: 3600_000 });
 
   const [metricValues, failedRequests, slowestRequests] = await Promise.all([
     metrics,
@@ -88,7 +73,7 @@ export async function collectDiagnostics(deps: DiagnosticsDeps, incidentId: stri
     slowestRequests,
   };
   const blob = await deps.diagnostics.saveDiagnostics(incidentId, JSON.stringify(bundle, null, 2));
-  const failures = [metricValues, failedRequests, slowestRequests].filter((part) => "error" in part).length;
+  const failures = [metricValues, failedRequests, slowestRequests].filter(failed).length;
   await deps.incidents.updateIncident(incidentId, (current) => {
     current.diagnostics = {
       status: failures === 3 ? "failed" : "collected",
