@@ -9,12 +9,15 @@
  *   /{tenant}/v2.0/.well-known/openid-configuration, /{tenant}/discovery/v2.0/keys
  *   /subscriptions/...                           Resource Manager reads, Metrics_List, metricDefinitions,
  *                                                site config (config/web, appsettings/list, publishxml),
+ *                                                plan writes (PUT/PATCH serverfarms, long-running),
+ *                                                autoscale settings (GET/list/PUT/PATCH/DELETE),
  *                                                long-running operation status; Azure's errors for the rest
  *   /subscriptions/{sub}/metrics:getBatch        Azure Monitor metrics data plane
  *   /v1/workspaces/{id}/query, /v1/$batch        Log Analytics
  *   /emails:send, /emails/operations/{id}        Communication Services Email (.eml files in the outbox)
  *   /_sites/{site}/health                        each site's own health endpoint
- *   /_estate/...                                 the estate's control API (scenarios, latency, faults, stats)
+ *   /_estate/...                                 the estate's control API (scenarios, latency, faults, stats,
+ *                                                autoscale settings, firing the high-cpu-usage alert)
  */
 import { setMaxListeners } from "node:events";
 import { randomBytes } from "node:crypto";
@@ -37,12 +40,15 @@ import { createRequestHandler } from "./server/pipeline.ts";
 import { Router } from "./server/router.ts";
 import { adminRoutes, benchSpecSchema } from "./surfaces/admin.ts";
 import type { EstateControls } from "./surfaces/admin.ts";
+import { AlertSender, fireAlertSchema } from "./surfaces/alert-webhook.ts";
 import { armResourceRoutes, armWriteFallbackRoutes } from "./surfaces/arm-resources.ts";
+import { autoscaleWriteRoutes, clearAutoscaleSettings, seedAutoscaleSetting } from "./surfaces/autoscale.ts";
 import { emailRoutes } from "./surfaces/email.ts";
 import { identityRoutes } from "./surfaces/identity.ts";
 import { logAnalyticsRoutes } from "./surfaces/log-analytics.ts";
 import { metadataRoutes } from "./surfaces/metadata.ts";
 import { metricsBatchRoutes } from "./surfaces/metrics-batch.ts";
+import { serverfarmWriteRoutes } from "./surfaces/serverfarm-writes.ts";
 import { monitorMetricsRoutes } from "./surfaces/monitor-metrics.ts";
 import { siteHealthRoutes } from "./surfaces/site-health.ts";
 import { webConfigRoutes } from "./surfaces/web-config.ts";
@@ -55,6 +61,9 @@ export { demo, demoIds, demoTenantId, siteHealthUrl } from "./model/demo.ts";
 export type { FaultSpec, FaultStatus } from "./controls/faults.ts";
 export type { EstateStats } from "./controls/stats.ts";
 export type { BenchSeed, BenchSpec } from "./model/seed.ts";
+export type { AutoscaleSeed } from "./surfaces/autoscale.ts";
+export type { FireAlertRequest, FiredAlert } from "./surfaces/alert-webhook.ts";
+export { deriveSku } from "./model/plan-skus.ts";
 
 export interface EstateOptions {
   /** 0 (the default) picks a free port. */
@@ -141,6 +150,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   const faults = new FaultInjector();
   const stats = new StatsRecorder();
   const throttle = options.throttling === false ? undefined : new ReadThrottle();
+  const alerts = new AlertSender(ctx);
 
   const estate: Estate = {
     url,
@@ -164,6 +174,9 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
     seedBench(spec) {
       return seedBenchEnvironment(state, url, benchSpecSchema.parse(spec));
     },
+    addAutoscaleSetting: (seed) => seedAutoscaleSetting(state, seed),
+    clearAutoscaleSettings: () => clearAutoscaleSettings(state),
+    fireAlert: (request) => alerts.send(fireAlertSchema.parse(request)),
     async close() {
       closing.abort();
       await new Promise<void>((resolve) => {
@@ -184,6 +197,8 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   router.add(monitorMetricsRoutes(ctx));
   router.add(ctx.operations.routes());
   router.add(webConfigRoutes(ctx));
+  router.add(serverfarmWriteRoutes(ctx));
+  router.add(autoscaleWriteRoutes(ctx));
   router.add(armResourceRoutes(ctx));
   router.add(logAnalyticsRoutes(ctx));
   router.add(emailRoutes(ctx));

@@ -1,4 +1,5 @@
 import { demoIds } from "./model/demo.ts";
+import { planComputeUnits } from "./model/plan-skus.ts";
 import type { ResourceRecord, SignalProfile } from "./model/state.ts";
 import type {
   ComponentLevels,
@@ -58,6 +59,11 @@ const definitions = {
     description: "Azure Monitor returns no datapoints for any metric; health endpoints are fine.",
     metricsMissing: true,
   },
+  "cpu-spike": {
+    description:
+      "The App Service plan's CPU is ~92% at its seeded size (P1v3 × 1), above the high-cpu-usage threshold of 80; scaled up (a bigger SKU or more instances) it falls to ~46% (P2v2 or two instances).",
+    levels: { plan: { cpuPercent: 92 } },
+  },
   "resource-missing": {
     description: "The demo database does not exist (Resource Manager answers 404); the rest is healthy.",
     missingResources: [demoIds.database],
@@ -96,6 +102,18 @@ export function levelsFor(scenario: ScenarioName, profile: SignalProfile): Compo
     case "plan":
       return { family: "plan", ...baselineLevels.plan, ...levels?.plan };
   }
+}
+
+/**
+ * The levels a resource runs at now: its scenario's levels, with a plan's CPU spread over the compute
+ * it has. Levels are stated for the seeded P1v3 × 1; a plan scaled to twice the compute (P2v2, P2v3,
+ * or two instances) runs at half the CPU percentage, so a scale-up shows in its metrics.
+ */
+export function levelsOf(scenario: ScenarioName, record: ResourceRecord): ComponentLevels | undefined {
+  if (!record.signals) return undefined;
+  const levels = levelsFor(scenario, record.signals);
+  if (levels.family !== "plan") return levels;
+  return { ...levels, cpuPercent: levels.cpuPercent / planComputeUnits(record.resource.sku) };
 }
 
 /** How a site answers its health probe under a scenario. */

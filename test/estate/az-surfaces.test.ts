@@ -256,7 +256,10 @@ describe("the estate as az calls it", () => {
       );
       expect(swap.status).toBe(404);
       expect(at(swap.body, "error", "code")).toBe("InvalidResourceType");
-      const put = await call(estate, "PUT", `${demoIds.plan}?api-version=2022-03-01`, { token, body: {} });
+      const put = await call(estate, "PUT", `${demoIds.webSite}?api-version=2022-03-01`, {
+        token,
+        body: {},
+      });
       expect(put.status).toBe(405);
     });
 

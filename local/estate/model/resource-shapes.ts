@@ -348,3 +348,66 @@ export function logAnalyticsWorkspace(input: {
     },
   };
 }
+
+export interface AutoscaleCapacity {
+  minimum: number;
+  maximum: number;
+  default: number;
+}
+
+/**
+ * An autoscale setting (Microsoft.Insights/autoscalesettings) in the shape of the official
+ * AutoscaleSettings_Get example, with one profile that scales its target out and in on CPU, as the
+ * portal's "Scale out" blade creates for an App Service plan.
+ */
+export function autoscaleSetting(input: {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  region: string;
+  targetResourceUri: string;
+  capacity: AutoscaleCapacity;
+  enabled: boolean;
+}): ArmResource {
+  const cpuRule = (direction: "Increase" | "Decrease", operator: string, threshold: number) => ({
+    metricTrigger: {
+      metricName: "CpuPercentage",
+      metricNamespace: "microsoft.web/serverfarms",
+      metricResourceUri: input.targetResourceUri,
+      timeGrain: "PT1M",
+      statistic: "Average",
+      timeWindow: "PT10M",
+      timeAggregation: "Average",
+      operator,
+      threshold,
+      dividePerInstance: false,
+    },
+    scaleAction: { direction, type: "ChangeCount", value: "1", cooldown: "PT5M" },
+  });
+  return {
+    id: `${rgId(input.subscriptionId, input.resourceGroup)}/providers/microsoft.insights/autoscalesettings/${input.name}`,
+    name: input.name,
+    type: "Microsoft.Insights/autoscaleSettings",
+    location: regionDisplayName(input.region),
+    tags: {},
+    properties: {
+      profiles: [
+        {
+          name: "Auto created scale condition",
+          capacity: {
+            minimum: String(input.capacity.minimum),
+            maximum: String(input.capacity.maximum),
+            default: String(input.capacity.default),
+          },
+          rules: [cpuRule("Increase", "GreaterThan", 70), cpuRule("Decrease", "LessThan", 30)],
+        },
+      ],
+      enabled: input.enabled,
+      notifications: [],
+      predictiveAutoscalePolicy: { scaleMode: "Disabled" },
+      name: input.name,
+      targetResourceUri: input.targetResourceUri,
+      targetResourceLocation: input.region,
+    },
+  };
+}

@@ -2,10 +2,15 @@ import { z } from "zod";
 import type { FaultSpec } from "../controls/faults.ts";
 import type { EstateStats } from "../controls/stats.ts";
 import type { BenchSeed, BenchSpec } from "../model/seed.ts";
+import type { ArmResource } from "../model/state.ts";
 import type { ScenarioName } from "../scenarios.ts";
 import { isScenarioName, scenarioNames, scenarios } from "../scenarios.ts";
 import { badRequest, json } from "../server/replies.ts";
 import type { Route } from "../server/router.ts";
+import type { FireAlertRequest, FiredAlert } from "./alert-webhook.ts";
+import { fireAlertSchema } from "./alert-webhook.ts";
+import type { AutoscaleSeed } from "./autoscale.ts";
+import { autoscaleSeedSchema } from "./autoscale.ts";
 
 /**
  * The estate's control API under /_estate/, for processes that did not start it (tests, benchmark,
@@ -21,6 +26,15 @@ export interface EstateControls {
   stats(): EstateStats;
   resetStats(): void;
   seedBench(spec: BenchSpec): BenchSeed;
+  /**
+   * Adds (or replaces) an autoscale setting; by default an enabled one on the demo plan with capacity
+   * 1..10 (default 1). Returns the setting as Resource Manager serves it.
+   */
+  addAutoscaleSetting(seed?: AutoscaleSeed): ArmResource;
+  /** Removes every autoscale setting; returns how many there were. */
+  clearAutoscaleSettings(): number;
+  /** Posts the demo plan's high-cpu-usage alert (common alert schema) to a loopback webhook. */
+  fireAlert(request: FireAlertRequest): Promise<FiredAlert>;
 }
 
 const latencyBody = z.object({ ms: z.number().min(0), pathPattern: z.string().min(1).optional() });
@@ -131,6 +145,48 @@ export function adminRoutes(controls: EstateControls): Route[] {
         const body = benchSpecSchema.safeParse(await request.json());
         if (!body.success) return badRequest(invalid(body.error));
         return json(controls.seedBench(body.data));
+      },
+    },
+    {
+      ...admin,
+      method: "POST",
+      path: "/_estate/autoscale-settings",
+      handle: async (request) => {
+        const body = autoscaleSeedSchema.safeParse((await request.json()) ?? {});
+        if (!body.success) return badRequest(invalid(body.error));
+        try {
+          return json(controls.addAutoscaleSetting(body.data), 201);
+        } catch (error) {
+          return badRequest(error instanceof Error ? error.message : String(error));
+        }
+      },
+    },
+    {
+      ...admin,
+      method: "DELETE",
+      path: "/_estate/autoscale-settings",
+      handle: () => json({ removed: controls.clearAutoscaleSettings() }),
+    },
+    {
+      ...admin,
+      method: "POST",
+      path: "/_estate/alerts/fire",
+      handle: async (request) => {
+        const body = fireAlertSchema.safeParse(await request.json());
+        if (!body.success) return badRequest(invalid(body.error));
+        try {
+          return json(await controls.fireAlert(body.data));
+        } catch (error) {
+          return json(
+            {
+              error: {
+                code: "WebhookFailed",
+                message: error instanceof Error ? error.message : String(error),
+              },
+            },
+            502,
+          );
+        }
       },
     },
   ];

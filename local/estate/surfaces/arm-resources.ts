@@ -99,6 +99,7 @@ export const servedResourceTypes = new Set(
     "Microsoft.KeyVault/vaults",
     "Microsoft.RecoveryServices/vaults",
     "Microsoft.OperationalInsights/workspaces",
+    "Microsoft.Insights/autoscalesettings",
   ].map((t) => t.toLowerCase()),
 );
 

@@ -1,6 +1,6 @@
 import type { EstateContext } from "../context.ts";
 import type { ResourceRecord } from "../model/state.ts";
-import { levelsFor, metricsMissing } from "../scenarios.ts";
+import { levelsOf, metricsMissing } from "../scenarios.ts";
 import type { Aggregation, MetricNamespace } from "../signals/catalog.ts";
 import { aggregations, metricNames } from "../signals/catalog.ts";
 import type { ComponentLevels } from "../signals/levels.ts";
@@ -130,7 +130,7 @@ export function unknownMetricMessage(ns: MetricNamespace, unknown: string[]): st
 export function currentLevels(ctx: EstateContext, record: ResourceRecord): ComponentLevels | undefined {
   const scenario = ctx.scenario();
   if (metricsMissing(scenario) || !record.signals) return undefined;
-  return levelsFor(scenario, record.signals);
+  return levelsOf(scenario, record);
 }
 
 /** Seed for a resource's noise: targeted resources change with the scenario, bench ones do not. */
