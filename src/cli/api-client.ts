@@ -91,7 +91,7 @@ export async function callApi(
  * The file name of a Content-Disposition attachment (RFC 6266 `filename*` first), reduced to a bare
  * name: a server must not be able to make the CLI write outside the folder it was pointed at.
  */
-function attachmentName(disposition: string): string {
+export function attachmentName(disposition: string): string {
   const extended = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
   const plain = /filename="([^"]*)"/i.exec(disposition)?.[1] ?? /filename=([^;]+)/i.exec(disposition)?.[1];
   let name = plain ?? "download";
