@@ -5,7 +5,8 @@ import type { Cell, Column, ColumnType, Table } from "./tables.ts";
  *
  *   requests | where success == false and timestamp > ago(15m) | summarize failed = count() by cloud_RoleName
  *
- * Supported: `where` (==, !=, =~, !~, <, <=, >, >=, contains, has, startswith, endswith; and/or/not;
+ * Supported: `where` (==, !=, =~, !~, <, <=, >, >=, contains, has, startswith, endswith, in, in~,
+ * !in, !in~; and/or/not;
  * ago(), now()), `take`/`limit`, `top N by`, `order by`/`sort by`, `project`, `count`, and `summarize`
  * with count(), countif(), sum(), avg(), min(), max(), dcount(), percentile() `by` columns or bin().
  * Anything else is refused with a SemanticError naming it, rather than answered wrongly.
@@ -71,13 +72,14 @@ function tokenize(query: string): Token[] {
       i += number[0].length;
       continue;
     }
-    const ident = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    // `in~` is one operator; otherwise `~` only appears in =~ and !~.
+    const ident = /^in~|^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
     if (ident) {
       tokens.push({ kind: "ident", text: ident[0] });
       i += ident[0].length;
       continue;
     }
-    const op = /^(==|!=|=~|!~|>=|<=|>|<|=)/.exec(rest);
+    const op = /^(!in~?(?![A-Za-z0-9_])|==|!=|=~|!~|>=|<=|>|<|=)/.exec(rest);
     if (op) {
       tokens.push({ kind: "op", text: op[0] });
       i += op[0].length;
@@ -288,6 +290,8 @@ function parseComparison(stage: Stage, scope: Scope): Predicate {
   const left = parseOperand(stage, scope);
   const opToken = stage.peek();
   const op = opToken && opToken.kind !== "string" ? opToken.text.toLowerCase() : undefined;
+  const membership = parseMembership(stage, scope, op);
+  if (membership) return (row) => membership(left(row));
   if (op === undefined || !Object.hasOwn(comparisons, op)) {
     // A bare boolean column: `where success`.
     return (row) => {
@@ -300,6 +304,32 @@ function parseComparison(stage: Stage, scope: Scope): Predicate {
   if (!compare) throw new KqlError("SyntaxError", `Unknown operator '${op}'`);
   const right = parseOperand(stage, scope);
   return (row) => compare(left(row), right(row));
+}
+
+/** `x in ("a", "b")`, `in~` (case-insensitive) and their negations `!in`, `!in~`. */
+function parseMembership(
+  stage: Stage,
+  scope: Scope,
+  op: string | undefined,
+): ((value: Value) => boolean) | undefined {
+  if (op !== "in" && op !== "in~" && op !== "!in" && op !== "!in~") return undefined;
+  stage.next("an operator");
+  stage.expect("(");
+  const items: Expr[] = [];
+  do items.push(parseOperand(stage, scope));
+  while (stage.accept(","));
+  stage.expect(")");
+  const insensitive = op.endsWith("~");
+  const negated = op.startsWith("!");
+  return (value) => {
+    const found = items.some((item) => {
+      const candidate = item({});
+      return insensitive
+        ? asText(value).toLowerCase() === asText(candidate).toLowerCase()
+        : equal(value, candidate);
+    });
+    return negated ? !found : found;
+  };
 }
 
 function parseConjunction(stage: Stage, scope: Scope): Predicate {
@@ -524,14 +554,26 @@ function applyStage(stage: Stage, table: Table): Table {
       return { ...table, rows: sortRows(table.rows, keys) };
     }
     case "project": {
-      const columns: Column[] = [];
-      do columns.push(scope.column(stage.ident("a column")));
-      while (stage.accept(","));
+      // `project a, b` or with a rename, `project Status = ScStatus`.
+      const picks: { column: Column; source: Column }[] = [];
+      do {
+        const name = stage.ident("a column");
+        if (stage.peek()?.text === "=" && stage.peek()?.kind === "op") {
+          stage.expect("=");
+          const source = scope.column(stage.ident("a column"));
+          picks.push({ column: { name, type: source.type }, source });
+        } else {
+          const column = scope.column(name);
+          picks.push({ column, source: column });
+        }
+      } while (stage.accept(","));
       ensureDone(stage, operator);
       return {
         ...table,
-        columns,
-        rows: table.rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, row[c.name] ?? null]))),
+        columns: picks.map((p) => p.column),
+        rows: table.rows.map((row) =>
+          Object.fromEntries(picks.map((p) => [p.column.name, row[p.source.name] ?? null])),
+        ),
       };
     }
     case "count":

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { EstateContext } from "../context.ts";
 import { KqlError, runQuery, serializeTable } from "../logs/kql-lite.ts";
-import { requestsTable } from "../logs/tables.ts";
-import type { Table } from "../logs/tables.ts";
+import { workspaceTables } from "../logs/tables.ts";
+import type { TableScope } from "../logs/tables.ts";
 import { parseTimespan } from "../signals/time.ts";
 import { json } from "../server/replies.ts";
 import type { Reply, Route } from "../server/router.ts";
@@ -68,16 +68,30 @@ function outcomeReply(outcome: QueryOutcome): Reply {
 }
 
 /** The environment whose data a workspace (by its customerId GUID) holds. */
-function workspaceEnvironment(ctx: EstateContext, workspaceId: string): { environment?: string } | undefined {
+function workspaceEnvironment(ctx: EstateContext, workspaceId: string): TableScope | undefined {
   const workspace = ctx.state
     .list({ type: "Microsoft.OperationalInsights/workspaces" })
     .find((r) => String(r.resource.properties["customerId"]).toLowerCase() === workspaceId.toLowerCase());
-  return workspace ? { ...(workspace.environment ? { environment: workspace.environment } : {}) } : undefined;
+  return workspace
+    ? {
+        workspaceId: String(workspace.resource.properties["customerId"]),
+        ...(workspace.environment ? { environment: workspace.environment } : {}),
+      }
+    : undefined;
+}
+
+/** The workspace that holds a resource's logs: its environment's. */
+function workspaceIdFor(ctx: EstateContext, environment: string | undefined): string | undefined {
+  const workspace = ctx.state
+    .list({ type: "Microsoft.OperationalInsights/workspaces" })
+    .find((r) => r.environment === environment);
+  const id = workspace?.resource.properties["customerId"];
+  return typeof id === "string" ? id : undefined;
 }
 
 function execute(
   ctx: EstateContext,
-  scope: { environment?: string; resourceId?: string },
+  scope: TableScope,
   query: string,
   timespanText: string | undefined,
 ): QueryOutcome {
@@ -88,11 +102,9 @@ function execute(
       message: `'${timespanText ?? ""}' is not a valid ISO 8601 timespan`,
     });
   }
-  const tables: Record<string, () => Table> = {
-    requests: () => requestsTable(ctx, scope, span),
-  };
+  const tables = workspaceTables(ctx, scope, span);
   try {
-    const result = runQuery(query, (name) => tables[name]?.());
+    const result = runQuery(query, (name) => tables.get(name)?.());
     return { status: 200, body: { tables: [serializeTable(result)] } };
   } catch (error) {
     if (error instanceof KqlError) {
@@ -175,7 +187,17 @@ export function logAnalyticsRoutes(ctx: EstateContext): Route[] {
             logsError(404, "ResourceNotFoundError", `The resource '${resourceId}' could not be found`),
           );
         return outcomeReply(
-          execute(ctx, { resourceId: record.resource.id }, body.data.query, body.data.timespan),
+          execute(
+            ctx,
+            {
+              resourceId: record.resource.id,
+              ...(workspaceIdFor(ctx, record.environment)
+                ? { workspaceId: workspaceIdFor(ctx, record.environment) }
+                : {}),
+            },
+            body.data.query,
+            body.data.timespan,
+          ),
         );
       },
     },
