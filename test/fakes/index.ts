@@ -153,6 +153,9 @@ export class FixedClock implements Clock {
   now(): Date {
     return new Date(this.time);
   }
+  advance(ms: number): void {
+    this.time = new Date(this.time.getTime() + ms);
+  }
 }
 
 /** One metric per resource and name, a point every interval, as Metrics_List answers. */

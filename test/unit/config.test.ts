@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadPolicyFile, loadSettings, parsePolicy } from "../../src/shared/config/load.ts";
 import { policyJsonSchema } from "../../src/shared/config/policy-json-schema.ts";
+import { policySchema } from "../../src/shared/config/policy.ts";
 import { settingsSchema, storageSettingIssue } from "../../src/shared/config/settings.ts";
 
 describe("app settings", () => {
@@ -56,7 +57,31 @@ describe("ops policy", () => {
         operator: "GreaterThan",
         aggregation: "Average",
         severity: 2,
+        scale: { up: true, out: 0, back: "auto", stabilisationMinutes: 15 },
       },
+    ]);
+    expect(policy.environments.prod!.scaling).toEqual({
+      skus: ["P1V2", "P2V2", "P3V2"],
+      minInstances: 1,
+      maxInstances: 10,
+    });
+  });
+
+  it("refuses a scaling policy App Service cannot follow, and a scaling rule with no policy to follow", () => {
+    const raw = JSON.parse(readFileSync("config/ops-policy.json", "utf8")) as {
+      environments: { prod: { scaling?: unknown } };
+    };
+    raw.environments.prod.scaling = { skus: ["P1V2", "P9V9", "p1v2"], minInstances: 5, maxInstances: 2 };
+    const bad = policySchema.safeParse(raw);
+    expect(bad.success).toBe(false);
+    const messages = bad.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`) ?? [];
+    expect(messages).toContain(
+      "environments.prod.scaling.skus.1: not an App Service plan SKU (e.g. P1V2, P2V2, S1)",
+    );
+    delete raw.environments.prod.scaling;
+    const unscaled = policySchema.safeParse(raw);
+    expect(unscaled.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([
+      'alertRules.0.scale: environment "prod" has no scaling policy (environments.prod.scaling)',
     ]);
   });
 

@@ -16,7 +16,8 @@ export type ProcedureChange<State> = Omit<
 > & {
   /**
    * The natural key when the caller gave none: the alert id and rule of an alert-driven change, or what
-   * was asked for an on-demand one. A dry run and a real run of the same request get different keys.
+   * was asked for an on-demand one. A dry run, a forced run and a plain run of one request get
+   * different keys.
    */
   naturalKey: string;
   /** Who asked, when it is not the edge's caller (an alert and its incident). */
@@ -60,7 +61,9 @@ export function createChangeControl(
     options,
     execute<State>(change: ProcedureChange<State>): Promise<ChangeRecord> {
       const { naturalKey, requestedBy, defaultReason, ...spec } = change;
-      const key = options.key ? `key:${options.key}` : `${naturalKey}${options.dryRun ? "|dry-run" : ""}`;
+      const key = options.key
+        ? `key:${options.key}`
+        : `${naturalKey}${options.dryRun ? "|dry-run" : ""}${options.force ? "|forced" : ""}`;
       return executeChange(
         {
           policy: context.policy,

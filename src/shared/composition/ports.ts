@@ -1,5 +1,7 @@
 import { OpsError } from "../errors.ts";
 import { AcsEmailSender } from "../adapters/acs-email.ts";
+import { ArmAppServicePlans } from "../adapters/arm-app-service-plans.ts";
+import { ArmAutoscaleSettings } from "../adapters/arm-autoscale-settings.ts";
 import { ArmInventory } from "../adapters/arm-inventory.ts";
 import { FetchHealthProbe } from "../adapters/http-probe.ts";
 import { LogAnalyticsReader } from "../adapters/log-analytics.ts";
@@ -75,6 +77,8 @@ export function createPortFactories(
         }),
     ),
     leases: once(() => new TableResourceLeases(storage().table(`${prefix}leases`))),
+    plans: once(() => new ArmAppServicePlans(azure.webSites)),
+    autoscale: once(() => new ArmAutoscaleSettings(azure.monitor)),
     alertIntake: once(
       () =>
         new BatchingAlertIntake(queue(), {

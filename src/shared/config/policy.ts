@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalSku } from "../app-service-skus.ts";
 import { metricsOfType, resourceTypeOf } from "../azure-metrics.ts";
 import { isoDurationPattern } from "../durations.ts";
 import { ncrontab } from "./ncrontab.ts";
@@ -87,6 +88,40 @@ export type ComponentPolicy = z.infer<typeof componentSchema>;
 
 const email = z.email();
 
+const skuName = z
+  .string()
+  .refine((name) => canonicalSku(name) !== undefined, {
+    message: "not an App Service plan SKU (e.g. P1V2, P2V2, S1)",
+  })
+  .transform((name) => canonicalSku(name) ?? name);
+
+/**
+ * What emergency scaling may do to an environment's App Service plan: the SKUs it may take, smallest
+ * first (scale-up climbs this ladder; the first is the floor, the last the cap), and the instance range.
+ * An environment without it is never scaled.
+ */
+const scalingSchema = z
+  .object({
+    skus: z
+      .array(skuName)
+      .min(1)
+      .describe(
+        "The plan SKUs allowed, smallest first: the ladder scale-up climbs, from its floor to its cap",
+      ),
+    minInstances: z.number().int().min(1).max(100).default(1).describe("Never fewer instances than this"),
+    maxInstances: z.number().int().min(1).max(100).default(10).describe("Never more instances than this"),
+  })
+  .strict()
+  .refine((s) => s.minInstances <= s.maxInstances, {
+    message: "minInstances must not be above maxInstances",
+    path: ["minInstances"],
+  })
+  .refine((s) => new Set(s.skus).size === s.skus.length, {
+    message: "a SKU is listed twice",
+    path: ["skus"],
+  });
+export type ScalingPolicy = z.infer<typeof scalingSchema>;
+
 const environmentSchema = z
   .object({
     subscriptionId: z.uuid(),
@@ -109,6 +144,7 @@ const environmentSchema = z
       .refine((c) => Object.keys(c).length > 0, { message: "an environment needs at least one component" }),
     recipients: z.array(email).min(1).describe("Who is told when a procedure finds a problem"),
     appServicePlan: resourceId.optional().describe("The App Service plan the environment's sites run on"),
+    scaling: scalingSchema.optional(),
   })
   .strict();
 export type EnvironmentPolicy = z.infer<typeof environmentSchema>;
@@ -143,6 +179,35 @@ const alertRuleSchema = z
       .default("GreaterThan"),
     aggregation: z.enum(["Average", "Maximum", "Minimum", "Total", "Count"]).default("Average"),
     severity: z.number().int().min(0).max(4).default(2).describe("Azure Monitor severity, Sev0 to Sev4"),
+    scale: z
+      .object({
+        up: z
+          .boolean()
+          .default(false)
+          .describe("Scale the plan up to the next SKU of its environment's ladder"),
+        out: z
+          .number()
+          .int()
+          .min(0)
+          .max(10)
+          .default(0)
+          .describe("Add this many instances (up to the maximum)"),
+        back: z
+          .enum(["auto", "manual"])
+          .default("auto")
+          .describe("When the incident resolves: scale back by itself, or leave it to an operator"),
+        stabilisationMinutes: z
+          .number()
+          .int()
+          .min(0)
+          .max(1440)
+          .default(15)
+          .describe("How long after resolution the plan must stay calm before it is scaled back"),
+      })
+      .strict()
+      .refine((s) => s.up || s.out > 0, { message: "a scaling action scales up, out, or both" })
+      .optional()
+      .describe("Emergency scaling when the alert fires, through change control"),
   })
   .strict();
 export type AlertRulePolicy = z.infer<typeof alertRuleSchema>;
@@ -307,6 +372,17 @@ export const policySchema = z
     policy.alertRules.forEach((rule, index) => {
       for (const issue of alertRuleIssues(policy.environments, rule)) {
         ctx.addIssue({ code: "custom", path: ["alertRules", index, ...issue.path], message: issue.message });
+      }
+    });
+    policy.alertRules.forEach((rule, index) => {
+      if (!rule.scale) return;
+      const env = rule.target ? policy.environments[rule.target.environment] : undefined;
+      if (rule.target && Object.hasOwn(policy.environments, rule.target.environment) && !env?.scaling) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["alertRules", index, "scale"],
+          message: `environment "${rule.target.environment}" has no scaling policy (environments.${rule.target.environment}.scaling)`,
+        });
       }
     });
     policy.changeControl.freeze.environments.forEach((name, index) => {

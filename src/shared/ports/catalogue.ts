@@ -1,5 +1,7 @@
 import type { AlertIntake } from "./alert-intake.ts";
 import type { AlertStore } from "./alert-store.ts";
+import type { AppServicePlans } from "./app-service-plans.ts";
+import type { AutoscaleSettings } from "./autoscale-settings.ts";
 import type { ChangeJournal } from "./change-journal.ts";
 import type { DiagnosticsStore } from "./diagnostics-store.ts";
 import type { EmailSender } from "./email-sender.ts";
@@ -38,6 +40,8 @@ export interface Ports {
   alertIntake: AlertIntake;
   changes: ChangeJournal;
   leases: ResourceLeases;
+  plans: AppServicePlans;
+  autoscale: AutoscaleSettings;
 }
 
 export type PortName = keyof Ports;

@@ -5,6 +5,8 @@ export const queueNames = {
   escalations: "phoenix-escalations",
   notifications: "phoenix-notifications",
   diagnostics: "phoenix-diagnostics",
+  scaling: "phoenix-scaling",
+  scaleBack: "phoenix-scaleback",
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 

@@ -16,6 +16,7 @@ import {
 } from "../operations/incidents/declaration.ts";
 import { logsQuery } from "../operations/logs/declaration.ts";
 import { metricsList } from "../operations/metrics/declaration.ts";
+import { scale, scalingAlert, scalingBack } from "../operations/scaling/declaration.ts";
 import { logsDownload } from "../operations/site-diagnostics/declaration.ts";
 import type { AnyProcedure } from "./declaration.ts";
 
@@ -44,6 +45,9 @@ export const procedures: readonly AnyProcedure[] = [
   alertsValidate,
   changesList,
   changesShow,
+  scale,
+  scalingAlert,
+  scalingBack,
 ];
 
 /** The function-name stem of a procedure: its name in kebab case ("incidents list" → "incidents-list"). */

@@ -3,6 +3,7 @@ import { changeStatuses } from "../../change-control/model.ts";
 import { OpsError } from "../../errors.ts";
 import { defineProcedure } from "../../procedures/declaration.ts";
 import { tableText } from "../../render/table.ts";
+import { renderChange } from "./render.ts";
 
 /** The audit trail of estate changes: what changed, who or what asked, the plan, before, after, result. */
 export const changesList = defineProcedure({
@@ -67,25 +68,7 @@ export const changesShow = defineProcedure({
     if (!change) throw new OpsError("NotFound", `no change ${input.id}`, { details: { field: "id" } });
     return { change, steps: await ports.changes.listEvents(input.id, options) };
   },
-  table: ({ change, steps }) =>
-    [
-      `${change.id}  ${change.status.toUpperCase()}${change.dryRun ? " (dry run)" : ""}`,
-      `Change:     ${change.summary}`,
-      `Resource:   ${change.resourceId}`,
-      `Procedure:  ${change.procedure} (${change.environment})`,
-      `Asked by:   ${change.requestedBy.name} (${change.requestedBy.kind}${change.requestedBy.incidentId ? `, incident ${change.requestedBy.incidentId}` : ""})`,
-      `Reason:     ${change.reason}`,
-      ...(change.forced ? [`Forced:     ${change.forced.reason}`] : []),
-      ...(change.blockedBy ? [`Blocked by: ${change.blockedBy.rule}: ${change.blockedBy.detail}`] : []),
-      ...(change.error ? [`Error:      ${change.error}`] : []),
-      `Before:     ${JSON.stringify(change.before)}`,
-      `After:      ${JSON.stringify(change.after)}`,
-      `Read back:  ${JSON.stringify(change.observed)}`,
-      "",
-      "Steps:",
-      ...steps.map((s) => `  ${s.at}  ${s.step.padEnd(10)} ${s.detail}`),
-      "",
-    ].join("\n"),
+  table: ({ change, steps }) => renderChange(change, steps),
   changesEstate: false,
   http: { method: "GET", route: "changes/{id}", auth: "Ops.Reader" },
   cli: { positionals: ["id"] },

@@ -2,6 +2,7 @@ import { OpsError } from "../../errors.ts";
 import { type Incident, type IncidentEvent, type Priority } from "../../incidents/model.ts";
 import { type Actor, type IncidentDeps, event, incidentRecord, newIncidentId } from "./common.ts";
 import { notify } from "./notifications.ts";
+import { scheduleScaleBack } from "../scaling/hooks.ts";
 import { knownName } from "../../names.ts";
 
 /*
@@ -56,6 +57,7 @@ export async function resolveIncident(
   });
   await deps.incidents.releaseIncidentKey(incident.dedupKey, incident.id);
   await deps.incidents.appendEvent(id, event(now, "resolved", by, note ?? "resolved by an operator"));
+  await scheduleScaleBack(deps, incident);
   return incident;
 }
 

@@ -9,6 +9,7 @@ import { queueNames } from "../../ports/work-queue.ts";
 import { type AlertMessage, readAlertQueueMessage } from "./alert-intake.ts";
 import { AUTO_RESOLVED, type IncidentDeps, event, incidentRecord, isSite, newIncidentId } from "./common.ts";
 import { runEscalationStep } from "./escalation.ts";
+import { requestScaling, scheduleScaleBack } from "../scaling/hooks.ts";
 import { alertKeyOf } from "./intake.ts";
 import { notify, pendingNotification, queueOnce } from "./notifications.ts";
 import { knownName } from "../../names.ts";
@@ -143,6 +144,8 @@ async function applyAlert(
       await deps.incidents.releaseIncidentKey(dedupKey, incident.id);
       if (incident.resolvedBy === AUTO_RESOLVED && !incident.suppressedBy)
         await notify(deps, incident, "resolved", "resolved", incident.recipients);
+      // Again on a redelivery: the scale-back step answers the first change of its key.
+      await scheduleScaleBack(deps, incident);
     }
     return { incidentId: incident.id, outcome: resolvedNow ? "auto-resolved" : "alert resolved" };
   }
@@ -234,6 +237,7 @@ async function applyAlert(
   });
   if (incident.diagnostics.status === "pending")
     await deps.queue.send(queueNames.diagnostics, { incidentId: incident.id });
+  await requestScaling(deps, incident, alert.alertId);
   if (incident.suppressedBy) {
     await deps.incidents.appendEvent(incident.id, {
       ...event(now, "suppressed", "system", `maintenance window "${incident.suppressedBy}": nobody paged`),
