@@ -190,7 +190,8 @@ describe("autoscale settings", () => {
       },
     });
     const body = settingBody({ minimum: "1", maximum: "2", default: "1" });
-    const { targetResourceUri: _dropped, ...untargeted } = body.properties;
+    const untargeted: Partial<typeof body.properties> = { ...body.properties };
+    delete untargeted.targetResourceUri;
     const missing = await call(estate, "PUT", url, { token, body: { ...body, properties: untargeted } });
     expect(missing.status).toBe(400);
     expect(at(missing.body, "error", "code")).toBe("UnsupportedRequestContent");
