@@ -104,7 +104,7 @@ describe("autoscale settings", () => {
 
     const monitor = new MonitorClient(credential, demo.subscriptionId, {
       endpoint: estate.url,
-      credentials: { scopes: [`${estate.url}/.default`] },
+      credentialScopes: [`${estate.url}/.default`],
     });
     const found = [];
     for await (const s of monitor.autoscaleSettings.listByResourceGroup(demo.resourceGroup)) found.push(s);
@@ -159,7 +159,7 @@ describe("autoscale settings", () => {
     estate.addAutoscaleSetting({ name: "plan-scale", minimum: 1, maximum: 10 });
     const monitor = new MonitorClient(credential, demo.subscriptionId, {
       endpoint: estate.url,
-      credentials: { scopes: [`${estate.url}/.default`] },
+      credentialScopes: [`${estate.url}/.default`],
     });
     const setting = await monitor.autoscaleSettings.get(demo.resourceGroup, "plan-scale");
     const profiles = setting.profiles.map((p) => ({
