@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { format, resolveConfig } from "prettier";
 import { inputFields } from "../src/shared/procedures/input-fields.ts";
+import { inputSchemaOf } from "../src/shared/procedures/input-schema.ts";
 import { procedures } from "../src/shared/procedures/registry.ts";
 
 export const startMarker = "<!-- api-table:start (npm run docs:api) -->";
@@ -16,7 +17,7 @@ export function apiTable(): string {
     .map((p) => {
       const http = p.http!;
       const params = new Set([...http.route.matchAll(/\{(\w+)\}/g)].map((m) => m[1]));
-      const fields = inputFields(p.input)
+      const fields = inputFields(inputSchemaOf(p))
         .filter((f) => !params.has(f.name) && !(http.rawBody && f.name === "payload"))
         .map((f) => (f.required ? f.name : `${f.name}?`));
       const where = http.method === "GET" ? "query" : "body";

@@ -27,6 +27,8 @@ export function demoEnvironment(estateUrl: string): EnvironmentPolicyInput {
     logAnalyticsWorkspaceId: demo.workspaceId,
     logAnalyticsWorkspaceName: demo.workspace,
     appServicePlan: demoIds.plan,
+    // The demo plan runs P1v3: emergency scaling climbs its family, never above P3V3.
+    scaling: { skus: ["P1V3", "P2V3", "P3V3"], minInstances: 1, maxInstances: 10 },
     recipients: [...demo.recipients],
     components: {
       webapp: siteComponent(
@@ -82,6 +84,8 @@ export function demoPolicy(estateUrl: string): OpsPolicyInput {
         action: { type: "email", recipients: ["ops@phoenixvc.tech"] },
         metric: "CpuPercentage",
         target: { environment: demo.environment, resource: "plan" },
+        // The guide's emergency step: the plan one size up while CPU is high, back once it is calm.
+        scale: { up: true, out: 0, back: "auto", stabilisationMinutes: 15 },
       },
     ],
   };

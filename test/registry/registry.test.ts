@@ -1,7 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack.ts";
+import { changeOptionNames } from "../../src/shared/change-control/options.ts";
 import { inputFields, kebabCase } from "../../src/shared/procedures/input-fields.ts";
+import { inputSchemaOf } from "../../src/shared/procedures/input-schema.ts";
 import { functionName, procedures } from "../../src/shared/procedures/registry.ts";
 import { runCli, startTestStack } from "../support/stack.ts";
 
@@ -96,7 +98,7 @@ describe.each(procedures.filter((p) => !p.cli?.hidden).map((p) => [p.name, p] as
       const result = await runCli([...name.split(" "), "--help"], {});
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(procedure.summary.slice(0, 40));
-      for (const field of inputFields(procedure.input)) {
+      for (const field of inputFields(inputSchemaOf(procedure))) {
         const positional = procedure.cli?.positionals?.includes(field.name);
         expect(result.stdout).toContain(
           positional ? `<${kebabCase(field.name)}>` : `--${kebabCase(field.name)}`,
@@ -106,6 +108,32 @@ describe.each(procedures.filter((p) => !p.cli?.hidden).map((p) => [p.name, p] as
     });
   },
 );
+
+describe("change control through the registry", () => {
+  it.each(procedures.map((p) => [p.name, p] as const))(
+    "%s: takes dryRun, reason, key and force exactly when it changes the estate, never declared by hand",
+    (_name, procedure) => {
+      const own = Object.keys(procedure.input.shape);
+      for (const option of changeOptionNames) expect(own).not.toContain(option);
+      const taken = inputFields(inputSchemaOf(procedure)).map((f) => f.name);
+      for (const option of changeOptionNames) {
+        if (procedure.changesEstate) expect(taken).toContain(option);
+        else expect(taken).not.toContain(option);
+      }
+    },
+  );
+
+  it("has estate-changing procedures, each behind an operator role or a queue, never a reader's", () => {
+    const changing = procedures.filter((p) => p.changesEstate);
+    expect(changing.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["scale", "scaling alert", "scaling back"]),
+    );
+    for (const procedure of changing) {
+      if (procedure.http) expect(procedure.http.auth).toBe("Ops.Operator");
+      expect(procedure.timer).toBeUndefined();
+    }
+  });
+});
 
 describe("the README", () => {
   it("has the API table the registry makes (npm run docs:api writes it)", async () => {
