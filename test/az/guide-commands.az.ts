@@ -400,21 +400,7 @@ describe.skipIf(!az)("the guide's az commands against the local estate", () => {
         ],
         code: /InvalidResourceType/,
       },
-      // TODO(#9): the plan update behind emergency scaling.
-      {
-        command: [
-          "appservice",
-          "plan",
-          "update",
-          "--name",
-          demo.plan,
-          "--resource-group",
-          rg,
-          "--sku",
-          "P2V2",
-        ],
-        code: /MethodNotAllowed/,
-      },
+      // The plan update behind emergency scaling is served: see emergency-scaling.az.ts.
       // No issue serves publishing credentials and the Kudu dump yet.
       {
         command: [

@@ -104,7 +104,10 @@ describe("App Service plan writes", () => {
     // The 202 carries the plan as it still is, as in the official example.
     expect(at(response.body, "sku", "name")).toBe("P1v3");
 
-    expect(at((await get(asyncOperation)).body, "status")).toBe("InProgress");
+    const running = await get(asyncOperation);
+    expect(at(running.body, "status")).toBe("InProgress");
+    // The status resource says when to poll again while it runs (az's poller waits 30 s otherwise).
+    expect(running.headers.get("retry-after")).toBe("1");
     expect((await plan())["sku"]).toMatchObject({ name: "P1v3", tier: "PremiumV3" });
     expect((await get(location)).status).toBe(202);
 

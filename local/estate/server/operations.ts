@@ -140,14 +140,22 @@ export class LongRunningOperations {
       return azureError(404, "OperationNotFound", `The operation '${operationId}' could not be found.`);
     }
     if (kind.toLowerCase() === "operations") {
-      return json({
-        id: this.urlOf(record, "operations").slice(this.estateUrl.length),
-        name: record.id,
-        status: record.status,
-        startTime: record.startTime.toISOString(),
-        ...(record.endTime ? { endTime: record.endTime.toISOString() } : {}),
-        ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
-      });
+      // While it runs, the status resource says when to ask again, as Resource Manager's do; clients
+      // (az's poller among them) otherwise fall back to their own interval, 30 s for az.
+      const retry =
+        record.status === "InProgress" ? { "Retry-After": String(this.retryAfterSeconds) } : undefined;
+      return json(
+        {
+          id: this.urlOf(record, "operations").slice(this.estateUrl.length),
+          name: record.id,
+          status: record.status,
+          startTime: record.startTime.toISOString(),
+          ...(record.endTime ? { endTime: record.endTime.toISOString() } : {}),
+          ...(record.error ? { error: { code: record.error.code, message: record.error.message } } : {}),
+        },
+        200,
+        retry,
+      );
     }
     switch (record.status) {
       case "InProgress":
