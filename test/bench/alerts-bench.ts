@@ -6,9 +6,10 @@
 import { build } from "esbuild";
 import { randomUUID } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
-import { mkdtemp, readdir } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { startLocalStack } from "../../local/stack.ts";
 import type { Incident } from "../../src/shared/incidents/model.ts";
@@ -34,6 +35,17 @@ await build({
   inject: ["scripts/cjs-import-meta.js"],
   logLevel: "warning",
 });
+// BENCH_HOST_PROFILE=<folder>: a CPU profile of the host over the measured storm and its drain (see
+// host-profiler.js; `--cpu-prof` is not allowed in NODE_OPTIONS). Summarise it with
+// `npx tsx test/bench/profile-summary.ts <file>`.
+const PROFILE_DIR = process.env.BENCH_HOST_PROFILE ? resolve(process.env.BENCH_HOST_PROFILE) : undefined;
+if (PROFILE_DIR) await mkdir(PROFILE_DIR, { recursive: true });
+const hostNodeOptions = [
+  process.env.BENCH_HOST_NODE_OPTIONS,
+  PROFILE_DIR ? `--import ${pathToFileURL(resolve("test/bench/host-profiler.js")).href}` : undefined,
+]
+  .filter(Boolean)
+  .join(" ");
 const stack = await startLocalStack({
   workDir,
   appPath,
@@ -52,7 +64,8 @@ const stack = await startLocalStack({
       ? { PHOENIX_ALERTS_BATCH_WINDOW_MS: process.env.BENCH_BATCH_WINDOW_MS }
       : {}),
     ...(process.env.BENCH_NO_PROCESSING ? { "AzureWebJobs.alerts-process.Disabled": "true" } : {}),
-    ...(process.env.BENCH_HOST_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HOST_NODE_OPTIONS } : {}),
+    ...(hostNodeOptions ? { NODE_OPTIONS: hostNodeOptions } : {}),
+    ...(PROFILE_DIR ? { BENCH_HOST_PROFILE: PROFILE_DIR } : {}),
   },
 });
 const reader = await tokenFor(stack, "reader");
@@ -212,11 +225,28 @@ const emailsBefore = new Set((await readdir(stack.outboxDir)).filter((f) => f.en
 // not mistaken for a slow webhook.
 const clientDelay = monitorEventLoopDelay({ resolution: 5 });
 clientDelay.enable();
+/** CPU seconds (user + system) a process of the stack has used so far; undefined where /proc is not. */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  // Fields after the command name (which may hold spaces) start at ") "; utime and stime are 14 and 15.
+  const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (!fields) return undefined;
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const cpuAt = async (): Promise<{ host?: number; azurite?: number }> => {
+  const [host, azurite] = await Promise.all([cpuSeconds(stack.pids.host), cpuSeconds(stack.pids.azurite)]);
+  return { ...(host !== undefined ? { host } : {}), ...(azurite !== undefined ? { azurite } : {}) };
+};
+const cpuBeforeStorm = await cpuAt();
+// The host's profiler runs from here until the pipeline has drained.
+if (PROFILE_DIR && stack.pids.host !== undefined) process.kill(stack.pids.host, "SIGUSR2");
 const { latencies, failed, seconds } = await send("storm", schedule);
 clientDelay.disable();
 process.stderr.write(
   `load generator event-loop delay: p50 ${(clientDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(clientDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(clientDelay.max / 1e6).toFixed(1)} ms\n`,
 );
+const cpuAfterStorm = await cpuAt();
 latencies.sort((x, y) => x - y);
 const pct = (p: number): number =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
@@ -242,8 +272,18 @@ while (incidents.reduce((n, i) => n + i.alertCount, 0) < uniqueCount && Date.now
 }
 const processed = incidents.reduce((n, i) => n + i.alertCount, 0);
 const pipelineSeconds = (performance.now() - pipelineStart) / 1000 + seconds;
+const cpuAfterDrain = await cpuAt();
+if (PROFILE_DIR && stack.pids.host !== undefined) {
+  process.kill(stack.pids.host, "SIGUSR2");
+  const name = `host-${stack.pids.host}.cpuprofile`;
+  const until = Date.now() + 60_000;
+  while (!(await readdir(PROFILE_DIR)).includes(name) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  process.stderr.write(`host CPU profile of the storm and its drain: ${join(PROFILE_DIR, name)}\n`);
+}
 // Emails: per-incident openings up to the digest threshold, then one digest per minute, within the limits.
-await new Promise((r) => setTimeout(r, 75_000));
+await new Promise((r) => setTimeout(r, Number(process.env.BENCH_EMAIL_WAIT_S ?? 75) * 1000));
 const emails = (await readdir(stack.outboxDir)).filter(
   (f) => f.endsWith(".eml") && !emailsBefore.has(f),
 ).length;
@@ -267,6 +307,16 @@ console.log(
   uniqueCount === processed
     ? "Every unique alert was applied to exactly one incident of its rule and target: none lost."
     : `The pipeline had not drained when the wait ended (BENCH_PIPELINE_DEADLINE_S); ${uniqueCount - processed} alerts were still queued or in flight.`,
+);
+// Where the two cores went: the host (webhook and queue processing in one process) and Azurite.
+const used = (from: { host?: number; azurite?: number }, to: { host?: number; azurite?: number }): string =>
+  (["host", "azurite"] as const)
+    .map((p) =>
+      from[p] !== undefined && to[p] !== undefined ? `${p} ${(to[p] - from[p]).toFixed(1)} s` : `${p} ?`,
+    )
+    .join(", ");
+console.log(
+  `CPU during the storm (${seconds.toFixed(1)} s): ${used(cpuBeforeStorm, cpuAfterStorm)}; storm and drain (${pipelineSeconds.toFixed(1)} s): ${used(cpuBeforeStorm, cpuAfterDrain)}.`,
 );
 agent.destroy();
 await stack.close();

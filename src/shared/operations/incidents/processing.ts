@@ -152,16 +152,47 @@ async function applyAlert(
 
   const route = routeAlert(deps.policy, alert);
   const window = activeWindow(deps.policy, route.environment, alert.targets, now);
+  // Adds this alert to an incident that already holds the key, in one read-modify-write: the
+  // incident's own read is the one the update makes (no separate read before it). `seen` says whether
+  // the alert was already applied (a redelivery), as the version the update read shows it; a resolved
+  // incident is left as it is when `leaveResolved` (its key is freed and claimed afresh below).
+  let seen = false;
+  const join = async (id: string, leaveResolved: boolean): Promise<Incident | undefined> => {
+    try {
+      return await deps.incidents.updateIncident(id, (current) => {
+        seen = current.appliedAlertKeys.includes(eventKey);
+        if (seen || (leaveResolved && current.status === "resolved")) return undefined;
+        current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(
+          -deps.policy.incidents.maxAlertsPerIncident,
+        );
+        current.alertCount += 1;
+        current.lastAlertAt = now.toISOString();
+        if (!current.activeAlerts.includes(alertHash))
+          current.activeAlerts = [...current.activeAlerts, alertHash].slice(
+            -deps.policy.incidents.maxAlertsPerIncident,
+          );
+        current.values = alert.values;
+        return current;
+      });
+    } catch (error) {
+      // The key is a crashed attempt's and its incident not written yet: written below.
+      if (isOpsError(error) && error.code === "NotFound") return undefined;
+      throw error;
+    }
+  };
+  // A key this call has just claimed names a fresh id, which no incident has yet.
   let claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
-  let incident = await deps.incidents.getIncident(claimed.incidentId);
+  let incident = claimed.created ? undefined : await join(claimed.incidentId, true);
   if (incident?.status === "resolved") {
     // A resolved incident whose key was never freed (the release failed): free it and start afresh.
     await deps.incidents.releaseIncidentKey(dedupKey, incident.id);
+    seen = false;
     claimed = await deps.incidents.claimIncidentKey(dedupKey, newIncidentId(now));
-    incident = await deps.incidents.getIncident(claimed.incidentId);
+    incident = claimed.created ? undefined : await join(claimed.incidentId, false);
   }
   let opener = false;
   if (!incident) {
+    seen = false;
     // The key is ours (or a crashed attempt's) and its incident not written yet: write it now.
     const fresh: Incident = incidentRecord({
       id: claimed.incidentId,
@@ -195,34 +226,16 @@ async function applyAlert(
       incident = fresh;
       opener = true;
     } else {
-      incident = await deps.incidents.getIncident(claimed.incidentId);
+      // Written by another delivery in the meantime: add this alert to it.
+      incident = await join(claimed.incidentId, false);
       if (!incident)
         throw new OpsError("Conflict", `incident ${claimed.incidentId} vanished while opening`, {
           retryable: true,
         });
     }
   }
-  if (!opener) {
-    if (incident.appliedAlertKeys.includes(eventKey)) {
-      // Seen before: if this alert opened the incident, the opening may not have finished; redo it.
-      opener = incident.appliedAlertKeys[0] === eventKey;
-    } else {
-      incident = await deps.incidents.updateIncident(incident.id, (current) => {
-        if (current.appliedAlertKeys.includes(eventKey)) return undefined;
-        current.appliedAlertKeys = [...current.appliedAlertKeys, eventKey].slice(
-          -deps.policy.incidents.maxAlertsPerIncident,
-        );
-        current.alertCount += 1;
-        current.lastAlertAt = now.toISOString();
-        if (!current.activeAlerts.includes(alertHash))
-          current.activeAlerts = [...current.activeAlerts, alertHash].slice(
-            -deps.policy.incidents.maxAlertsPerIncident,
-          );
-        current.values = alert.values;
-        return current;
-      });
-    }
-  }
+  // Seen before: if this alert opened the incident, the opening may not have finished; redo it.
+  if (!opener && seen) opener = incident.appliedAlertKeys[0] === eventKey;
   if (!opener) return { incidentId: incident.id, outcome: "added to open incident" };
   // Opening: every step below is idempotent (history events have ids, diagnostics check their blob,
   // emails have an outbox row), so a redelivered opening finishes what a failed one left undone.
