@@ -44,6 +44,7 @@ describe("demoPolicy", () => {
         operator: "GreaterThan",
         aggregation: "Average",
         severity: 2,
+        scale: { up: true, out: 0, back: "auto", stabilisationMinutes: 15 },
       },
     ]);
   });
