@@ -4,6 +4,7 @@ import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Estate } from "../../local/estate/index.ts";
 import { demo, demoIds } from "../../local/estate/index.ts";
+import { normalizeCommonSchema } from "../../src/shared/alerts/common-schema.ts";
 import { at, call, rawToken, startTestEstate } from "./helpers.ts";
 
 /**
@@ -196,6 +197,18 @@ describe("firing the high-cpu-usage alert at a webhook", () => {
     expect(
       Number(at(second?.body, "data", "alertContext", "condition", "allOf", 0, "metricValue")),
     ).toBeLessThan(80);
+  });
+
+  it("sends payloads the app's common-schema parser accepts as the high-cpu-usage alert on the plan", () => {
+    for (const payload of received) {
+      const parsed = normalizeCommonSchema(payload.body);
+      expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
+      if (parsed.ok) {
+        expect(parsed.alert.targets.map((t) => t.toLowerCase())).toEqual([demoIds.plan.toLowerCase()]);
+        expect(parsed.alert.condition).toMatch(/^(fired|resolved)$/);
+      }
+    }
+    expect(received.length).toBeGreaterThanOrEqual(2);
   });
 
   it("adds a secure-webhook token as the action groups' app when asked", async () => {
