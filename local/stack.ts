@@ -29,8 +29,11 @@ export interface LocalStackOptions {
   estateLatencyMs?: number;
   /** Lines from the stack's processes. */
   log?: (source: "azurite" | "estate" | "host", line: string) => void;
-  /** Changes to the demo policy before the app sees it, e.g. a test's schedule hour. */
-  policy?: (policy: ReturnType<typeof demoPolicy>) => unknown;
+  /**
+   * Changes to the demo policy before the app sees it, e.g. a test's schedule hour. Given the estate,
+   * so that a benchmark can seed an environment and describe it in the same policy.
+   */
+  policy?: (policy: ReturnType<typeof demoPolicy>, estate: Estate) => unknown;
   /** Extra app settings, e.g. for a test. */
   settings?: Record<string, string>;
   /**
@@ -141,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // killed process) leaves its file, and the next stack in this folder removes the files whose
     // owner is gone (see removeOrphanedPolicies). 0600, like every state file of the stack.
     const policyPath = join(workDir, `ops-policy.${process.pid}.${randomUUID().slice(0, 8)}.json`);
-    const policy = options.policy ? options.policy(demoPolicy(estate.url)) : demoPolicy(estate.url);
+    const policy = options.policy ? options.policy(demoPolicy(estate.url), estate) : demoPolicy(estate.url);
     onExit.push(() => rmSync(policyPath, { force: true }));
     await writeFile(policyPath, `${JSON.stringify(policy, null, 2)}\n`, { mode: 0o600 });
     closers.push(() => rm(policyPath, { force: true }));

@@ -173,7 +173,7 @@ export function createRequestHandler(
     };
 
     if (route.access !== "admin") {
-      stats.call(name);
+      stats.call(name, method, path);
       await sleep(latency.for(path), closing);
       const fault = faults.take(method, path);
       if (fault) {

@@ -86,14 +86,16 @@ export async function scaleForAlert(
   const options = { abortSignal: context.abortSignal };
   const rule = context.policy.alertRules.find((r) => r.name === input.rule);
   if (!rule?.scale) return `rule ${input.rule} has no scaling action`;
-  const environmentName = rule.target?.environment;
+  // The environment the target lives in (its resource group), else the one the rule names.
+  const located = environmentOfTarget(context.policy, input.target);
+  const environmentName = located ?? rule.target?.environment;
   const environment = environmentName ? knownName(context.policy.environments, environmentName) : undefined;
   if (!environmentName || !environment?.scaling) {
     await note(
       ports,
       input.incidentId,
       "scaling-skipped",
-      "scaling skipped: the rule's environment has no scaling policy",
+      `scaling skipped: ${environmentName ? `environment ${environmentName} has no scaling policy` : "the target is in no environment of the policy"}`,
       context,
     );
     return "no scaling policy";
@@ -269,6 +271,15 @@ async function note(
     { id, at: context.clock.now().toISOString(), type: "scaling", by: "system", detail },
     { abortSignal: context.abortSignal },
   );
+}
+
+function environmentOfTarget(policy: RunContext["policy"], target: string): string | undefined {
+  const group = resourceGroupOf(target).toLowerCase();
+  const subscription = /\/subscriptions\/([^/]+)/i.exec(target)?.[1]?.toLowerCase();
+  return Object.entries(policy.environments).find(
+    ([, env]) =>
+      env.resourceGroup.toLowerCase() === group && env.subscriptionId.toLowerCase() === subscription,
+  )?.[0];
 }
 
 function resourceGroupOf(id: string): string {
