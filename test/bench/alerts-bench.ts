@@ -240,7 +240,12 @@ const cpuAt = async (): Promise<{ host?: number; azurite?: number }> => {
 };
 const cpuBeforeStorm = await cpuAt();
 // The host's profiler runs from here until the pipeline has drained.
-if (PROFILE_DIR && stack.pids.host !== undefined) process.kill(stack.pids.host, "SIGUSR2");
+// BENCH_PROFILE_AZURITE=1 profiles Azurite too, when the same preload reaches it: run the benchmark
+// with NODE_OPTIONS="--import <host-profiler.js URL>" so that Azurite inherits it.
+const profiled = [stack.pids.host, process.env.BENCH_PROFILE_AZURITE ? stack.pids.azurite : undefined].filter(
+  (pid): pid is number => PROFILE_DIR !== undefined && pid !== undefined,
+);
+for (const pid of profiled) process.kill(pid, "SIGUSR2");
 const { latencies, failed, seconds } = await send("storm", schedule);
 clientDelay.disable();
 process.stderr.write(
@@ -274,7 +279,7 @@ const processed = incidents.reduce((n, i) => n + i.alertCount, 0);
 const pipelineSeconds = (performance.now() - pipelineStart) / 1000 + seconds;
 const cpuAfterDrain = await cpuAt();
 if (PROFILE_DIR && stack.pids.host !== undefined) {
-  process.kill(stack.pids.host, "SIGUSR2");
+  for (const pid of profiled) process.kill(pid, "SIGUSR2");
   const name = `host-${stack.pids.host}.cpuprofile`;
   const until = Date.now() + 60_000;
   while (!(await readdir(PROFILE_DIR)).includes(name) && Date.now() < until) {

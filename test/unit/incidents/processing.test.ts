@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { alertSeverities } from "../../../src/shared/alerts/model.ts";
 import { priorityOf } from "../../../src/shared/incidents/model.ts";
 import { dedupKeyOf } from "../../../src/shared/incidents/routing.ts";
@@ -113,6 +113,21 @@ describe("alert processing: grouping and redelivery", () => {
     expect(incident.activeAlerts).toHaveLength(2);
     expect(deps.store.incidents.size).toBe(1);
     expect(deps.store.notificationsOf(first)).toHaveLength(1);
+  });
+
+  it("adds an alert to an open incident in one read-modify-write, with no read of the incident before it", async () => {
+    const first = await fire(deps, { instance: "a1" });
+    const getIncident = vi.spyOn(deps.store, "getIncident");
+    const updateIncident = vi.spyOn(deps.store, "updateIncident");
+    const second = await deliverAlert(deps, { instance: "a2" });
+    // A redelivered message of it is a duplicate, answered from the alert's row.
+    const again = await processAlert(deps, second.message);
+
+    expect(second).toMatchObject({ incidentId: first, outcome: "added to open incident" });
+    expect(again).toEqual({ incidentId: first, outcome: "duplicate" });
+    expect(getIncident).not.toHaveBeenCalled();
+    expect(updateIncident).toHaveBeenCalledTimes(1);
+    expect(deps.store.incident(first).alertCount).toBe(2);
   });
 
   it("groups by target: the same rule on another resource opens another incident", async () => {
