@@ -1,7 +1,8 @@
 /**
- * App Service plan SKUs as Resource Manager names them, with the tier it pairs each name with. A plan's
- * PUT carries both; Azure refuses a name with the wrong tier. Names are matched case-insensitively and
- * kept upper case (`P2V2`), as `az appservice plan update --sku` takes them.
+ * App Service plan SKUs as Resource Manager names them, with the tier each name belongs to. A plan's PUT
+ * carries both, as az sends them (the Web provider goes by the name). Names are matched
+ * case-insensitively and kept upper case (`P2V2`), as `az appservice plan update --sku` takes them;
+ * Azure reports them as `P2v2`.
  */
 const tiers: Record<string, string> = {
   F1: "Free",

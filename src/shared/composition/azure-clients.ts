@@ -1,5 +1,6 @@
 import { WebSiteManagementClient } from "@azure/arm-appservice";
 import { MonitorClient } from "@azure/arm-monitor";
+import { RecoveryServicesBackupClient } from "@azure/arm-recoveryservicesbackup";
 import { SqlManagementClient } from "@azure/arm-sql";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
@@ -15,6 +16,8 @@ export interface AzureClients {
   metrics: (region: string) => MetricsClient;
   /** Azure Monitor on Resource Manager (Metrics_List, metric definitions). */
   monitor: (subscriptionId: string) => MonitorClient;
+  /** Recovery Services backup (protected items, policies, jobs, Backups_Trigger). */
+  backup: (subscriptionId: string) => RecoveryServicesBackupClient;
   logs: () => LogsQueryClient;
   /** Null when email is not configured. */
   email: () => EmailClient | null;
@@ -54,6 +57,14 @@ export function createAzureClients(settings: Settings, credential: TokenCredenti
     monitor: perKey(
       (subscriptionId) =>
         new MonitorClient(credential, subscriptionId, {
+          ...options,
+          endpoint: settings.PHOENIX_ARM_ENDPOINT,
+          credentialScopes: [armScope],
+        }),
+    ),
+    backup: perKey(
+      (subscriptionId) =>
+        new RecoveryServicesBackupClient(credential, subscriptionId, {
           ...options,
           endpoint: settings.PHOENIX_ARM_ENDPOINT,
           credentialScopes: [armScope],

@@ -3,6 +3,7 @@ import { AcsEmailSender } from "../adapters/acs-email.ts";
 import { ArmAppServicePlans } from "../adapters/arm-app-service-plans.ts";
 import { ArmAutoscaleSettings } from "../adapters/arm-autoscale-settings.ts";
 import { ArmInventory } from "../adapters/arm-inventory.ts";
+import { ArmRecoveryServices } from "../adapters/arm-recovery-services.ts";
 import { FetchHealthProbe } from "../adapters/http-probe.ts";
 import { LogAnalyticsReader } from "../adapters/log-analytics.ts";
 import { MonitorMetricSeriesReader } from "../adapters/monitor-metric-series.ts";
@@ -79,6 +80,7 @@ export function createPortFactories(
     leases: once(() => new TableResourceLeases(storage().table(`${prefix}leases`))),
     plans: once(() => new ArmAppServicePlans(azure.webSites)),
     autoscale: once(() => new ArmAutoscaleSettings(azure.monitor)),
+    backups: once(() => new ArmRecoveryServices(azure.backup)),
     alertIntake: once(
       () =>
         new BatchingAlertIntake(queue(), {

@@ -122,6 +122,43 @@ const scalingSchema = z
   });
 export type ScalingPolicy = z.infer<typeof scalingSchema>;
 
+/** A backup period or retention: weeks, days, hours or minutes (P12W, P30D, PT1H), as the guide's table states them. */
+export const backupDurationPattern = /^P(?:(\d+)W|(\d+)D|T(\d+)H|T(\d+)M)$/;
+const backupDuration = z.string().regex(backupDurationPattern, "must be a duration such as P12W, P30D, PT1H");
+
+/** What one backup type must show: a restore point at most `every` old, kept at least `retention`. */
+const backupExpectation = z
+  .object({
+    every: backupDuration.describe("The newest backup of this type is at most this old"),
+    retention: backupDuration.describe("Backups of this type are kept at least this long"),
+  })
+  .strict();
+
+/** The guide's schedule table; each type may be switched off with null. */
+const backupScheduleSchema = z
+  .object({
+    full: backupExpectation.nullable().optional(),
+    differential: backupExpectation.nullable().optional(),
+    log: backupExpectation.nullable().optional(),
+  })
+  .strict();
+export type BackupSchedulePolicy = z.infer<typeof backupScheduleSchema>;
+
+/** An environment's backups: the Recovery Services vaults to verify, and overrides of the schedule. */
+const environmentBackupsSchema = z
+  .object({
+    vaults: z
+      .array(resourceId)
+      .min(1)
+      .describe("Recovery Services vaults whose protected items are verified"),
+    schedule: backupScheduleSchema.optional().describe("Overrides of the schedule for this environment"),
+    items: z
+      .record(z.string().min(1), backupScheduleSchema)
+      .optional()
+      .describe("Overrides per protected item (by its friendly name)"),
+  })
+  .strict();
+
 const environmentSchema = z
   .object({
     subscriptionId: z.uuid(),
@@ -145,6 +182,7 @@ const environmentSchema = z
     recipients: z.array(email).min(1).describe("Who is told when a procedure finds a problem"),
     appServicePlan: resourceId.optional().describe("The App Service plan the environment's sites run on"),
     scaling: scalingSchema.optional(),
+    backups: environmentBackupsSchema.optional(),
   })
   .strict();
 export type EnvironmentPolicy = z.infer<typeof environmentSchema>;
@@ -336,6 +374,51 @@ export const policySchema = z
     alertRules: z.array(alertRuleSchema).default([]),
     escalationPolicies: z.record(z.string().min(1), escalationPolicySchema).default({}),
     maintenanceWindows: z.array(maintenanceWindowSchema).default([]),
+    backups: z
+      .object({
+        hourUtc: z
+          .number()
+          .int()
+          .min(0)
+          .max(23)
+          .default(7)
+          .describe("Hour of the day (UTC) of the daily verification"),
+        graceHours: z
+          .number()
+          .min(0)
+          .max(72)
+          .default(6)
+          .describe(
+            "How much later than its schedule a Full or Differential may be before it counts as missed",
+          ),
+        schedule: backupScheduleSchema
+          .default({
+            full: { every: "P7D", retention: "P12W" },
+            differential: { every: "P1D", retention: "P30D" },
+            log: { every: "PT1H", retention: "P7D" },
+          })
+          .describe(
+            "The guide's schedule: Full weekly / 12 weeks, Differential daily / 30 days, logs hourly / 7 days",
+          ),
+        backupNowWaitMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(240)
+          .default(60)
+          .describe("How long backup-now follows its job before it reports it still running"),
+      })
+      .strict()
+      .default({
+        hourUtc: 7,
+        graceHours: 6,
+        schedule: {
+          full: { every: "P7D", retention: "P12W" },
+          differential: { every: "P1D", retention: "P30D" },
+          log: { every: "PT1H", retention: "P7D" },
+        },
+        backupNowWaitMinutes: 60,
+      }),
     changeControl: changeControlSchema.default({
       freeze: { all: false, environments: [] },
       cooldownMinutes: 10,

@@ -2,6 +2,7 @@ import type { AlertIntake } from "./alert-intake.ts";
 import type { AlertStore } from "./alert-store.ts";
 import type { AppServicePlans } from "./app-service-plans.ts";
 import type { AutoscaleSettings } from "./autoscale-settings.ts";
+import type { BackupVaults } from "./backup-vaults.ts";
 import type { ChangeJournal } from "./change-journal.ts";
 import type { DiagnosticsStore } from "./diagnostics-store.ts";
 import type { EmailSender } from "./email-sender.ts";
@@ -42,6 +43,7 @@ export interface Ports {
   leases: ResourceLeases;
   plans: AppServicePlans;
   autoscale: AutoscaleSettings;
+  backups: BackupVaults;
 }
 
 export type PortName = keyof Ports;

@@ -1,4 +1,10 @@
 import { alertsValidate } from "../operations/alert-rules/declaration.ts";
+import {
+  backupJobList,
+  backupProtectionBackupNow,
+  backupVerificationsList,
+  backupVerify,
+} from "../operations/backups/declaration.ts";
 import { changesList, changesShow } from "../operations/changes/declaration.ts";
 import { healthCheck, healthCheckList, healthCheckShow } from "../operations/health-check/declaration.ts";
 import {
@@ -48,6 +54,10 @@ export const procedures: readonly AnyProcedure[] = [
   scale,
   scalingAlert,
   scalingBack,
+  backupVerify,
+  backupVerificationsList,
+  backupJobList,
+  backupProtectionBackupNow,
 ];
 
 /** The function-name stem of a procedure: its name in kebab case ("incidents list" → "incidents-list"). */
