@@ -1,39 +1,54 @@
 /**
- * Builds the deployable bundle with esbuild: dist/main.cjs (the Functions app) and dist/cli.cjs (the
- * operator CLI). Only src/ goes in; the local stack (local/) never does, and a check below proves it.
+ * Builds the deployable bundle with esbuild. Only src/ goes in; the local stack (local/) never does,
+ * and a check below proves it.
+ *
+ * - dist/main.cjs, what the Functions worker loads: the triggers, written down here from the procedure
+ *   registry (src/functions/triggers.ts), registered with handlers that load dist/app.cjs on the first
+ *   invocation. Indexing the app so costs about what a one-function app costs (npm run bench:coldstart).
+ * - dist/app.cjs: the procedures, the edges and the composition (src/functions/app-handlers.ts).
+ * - dist/cli.cjs: the operator CLI.
+ * - dist/sdk.cjs: the Azure SDKs, which app.cjs and cli.cjs load on first use (lazy-packages.ts).
  */
-import { type BuildOptions, build } from "esbuild";
+import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { bundleOptions as common } from "./bundle-options.ts";
+import { lazyPackages, sdkEntry, zodEnglishOnly } from "./lazy-packages.ts";
 
-const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
-
-const common: BuildOptions = {
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  sourcemap: true,
-  legalComments: "none",
-  logLevel: "warning",
-  // Supplied by the Functions worker at run time, never bundled.
-  external: ["@azure/functions-core"],
-  metafile: true,
-  minifyWhitespace: true,
-  minifySyntax: true,
-  keepNames: true,
-  define: { "import.meta.url": "importMetaUrl", PHOENIX_OPS_VERSION: JSON.stringify(version) },
-  inject: ["scripts/cjs-import-meta.js"],
-};
-
+const deferred = new Set<string>();
+const { triggerSpecs } = await import("../src/functions/register.ts");
+const { procedures } = await import("../src/shared/procedures/registry.ts");
+const mainEntry = `import { registerDeferred } from ${JSON.stringify(path.resolve("src/functions/triggers.ts"))};
+registerDeferred(${JSON.stringify(triggerSpecs(procedures))}, () => require(require("node:path").join(__dirname, "app.cjs")).handlers);
+`;
 const results = await Promise.all([
-  build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/main.cjs" }),
   build({
     ...common,
+    stdin: { contents: mainEntry, resolveDir: process.cwd(), sourcefile: "main-entry.ts", loader: "ts" },
+    outfile: "dist/main.cjs",
+  }),
+  build({
+    ...common,
+    plugins: [lazyPackages(deferred), zodEnglishOnly()],
+    entryPoints: ["src/functions/app-handlers.ts"],
+    outfile: "dist/app.cjs",
+  }),
+  build({
+    ...common,
+    plugins: [lazyPackages(deferred), zodEnglishOnly()],
     entryPoints: ["src/cli/bin.ts"],
     outfile: "dist/cli.cjs",
     banner: { js: "#!/usr/bin/env node" },
   }),
 ]);
+results.push(
+  await build({
+    ...common,
+    plugins: [sdkEntry(deferred)],
+    entryPoints: ["phoenix-sdk-entry"],
+    outfile: "dist/sdk.cjs",
+  }),
+);
 
 const leaked = results
   .flatMap((r) => Object.keys(r.metafile?.inputs ?? {}))
@@ -42,5 +57,7 @@ if (leaked.length > 0) {
   console.error(`the bundle must not contain the local stack or tests: ${leaked.join(", ")}`);
   process.exit(1);
 }
-const size = (await readFile("dist/main.cjs")).byteLength;
-console.log(`built dist/main.cjs (${(size / 1024).toFixed(0)} KiB) and dist/cli.cjs`);
+const size = async (file: string) => `${((await readFile(file)).byteLength / 1024).toFixed(0)} KiB`;
+console.log(
+  `built dist/main.cjs (${await size("dist/main.cjs")}), dist/app.cjs (${await size("dist/app.cjs")}), dist/cli.cjs and dist/sdk.cjs (${await size("dist/sdk.cjs")})`,
+);

@@ -1,10 +1,8 @@
-import { app } from "@azure/functions";
-import { httpHandler } from "../shared/edge/http.ts";
-import { queueHandler } from "../shared/edge/queue.ts";
-import { timerHandler } from "../shared/edge/timer.ts";
 import type { AnyProcedure } from "../shared/procedures/declaration.ts";
 import { functionName } from "../shared/procedures/registry.ts";
 import type { ProcedureRuntime } from "../shared/procedures/runtime.ts";
+import { edgeHandlers } from "./edge-handlers.ts";
+import { type TriggerSpec, registerTriggers } from "./triggers.ts";
 
 /**
  * The registration layer: every binding of every declared procedure becomes a Functions trigger, each
@@ -14,30 +12,44 @@ export function registerProcedures(
   procedures: readonly AnyProcedure[],
   runtime: () => ProcedureRuntime,
 ): void {
+  const handlers = edgeHandlers(procedures, runtime);
+  registerTriggers(triggerSpecs(procedures), (spec) => handlers(spec));
+}
+
+/** The triggers of a list of procedures (see TriggerSpec). */
+export function triggerSpecs(procedures: readonly AnyProcedure[]): TriggerSpec[] {
+  const specs: TriggerSpec[] = [];
   for (const procedure of procedures) {
     const name = functionName(procedure);
     if (procedure.http) {
-      app.http(name, {
-        methods: [procedure.http.method],
-        route: procedure.http.route,
-        // Operator endpoints check Entra ID tokens themselves; a webhook's proof is the function key.
-        authLevel: procedure.http.auth === "webhook" ? "function" : "anonymous",
-        handler: httpHandler(procedure, runtime),
+      specs.push({
+        kind: "http",
+        name,
+        procedure: name,
+        options: {
+          methods: [procedure.http.method],
+          route: procedure.http.route,
+          // Operator endpoints check Entra ID tokens themselves; a webhook's proof is the function key.
+          authLevel: procedure.http.auth === "webhook" ? "function" : "anonymous",
+        },
       });
     }
     if (procedure.timer) {
-      app.timer(procedure.timer.name, {
-        schedule: procedure.timer.schedule,
-        runOnStartup: false,
-        handler: timerHandler(procedure, runtime),
+      specs.push({
+        kind: "timer",
+        name: procedure.timer.name,
+        procedure: name,
+        options: { schedule: procedure.timer.schedule, runOnStartup: false },
       });
     }
     if (procedure.queue) {
-      app.storageQueue(procedure.queue.name, {
-        queueName: procedure.queue.queue,
-        connection: "AzureWebJobsStorage",
-        handler: queueHandler(procedure, runtime),
+      specs.push({
+        kind: "storageQueue",
+        name: procedure.queue.name,
+        procedure: name,
+        options: { queueName: procedure.queue.queue, connection: "AzureWebJobsStorage" },
       });
     }
   }
+  return specs;
 }
