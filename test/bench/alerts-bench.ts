@@ -69,6 +69,7 @@ const stack = await startLocalStack({
   },
 });
 const reader = await tokenFor(stack, "reader");
+const pids = stack.pids ?? {};
 const sub = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
 const targets = Array.from(
   { length: KEYS },
@@ -235,14 +236,14 @@ async function cpuSeconds(pid: number | undefined): Promise<number | undefined> 
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 const cpuAt = async (): Promise<{ host?: number; azurite?: number }> => {
-  const [host, azurite] = await Promise.all([cpuSeconds(stack.pids.host), cpuSeconds(stack.pids.azurite)]);
+  const [host, azurite] = await Promise.all([cpuSeconds(pids.host), cpuSeconds(pids.azurite)]);
   return { ...(host !== undefined ? { host } : {}), ...(azurite !== undefined ? { azurite } : {}) };
 };
 const cpuBeforeStorm = await cpuAt();
 // The host's profiler runs from here until the pipeline has drained.
 // BENCH_PROFILE_AZURITE=1 profiles Azurite too, when the same preload reaches it: run the benchmark
 // with NODE_OPTIONS="--import <host-profiler.js URL>" so that Azurite inherits it.
-const profiled = [stack.pids.host, process.env.BENCH_PROFILE_AZURITE ? stack.pids.azurite : undefined].filter(
+const profiled = [pids.host, process.env.BENCH_PROFILE_AZURITE ? pids.azurite : undefined].filter(
   (pid): pid is number => PROFILE_DIR !== undefined && pid !== undefined,
 );
 for (const pid of profiled) process.kill(pid, "SIGUSR2");
@@ -278,9 +279,9 @@ while (incidents.reduce((n, i) => n + i.alertCount, 0) < uniqueCount && Date.now
 const processed = incidents.reduce((n, i) => n + i.alertCount, 0);
 const pipelineSeconds = (performance.now() - pipelineStart) / 1000 + seconds;
 const cpuAfterDrain = await cpuAt();
-if (PROFILE_DIR && stack.pids.host !== undefined) {
+if (PROFILE_DIR && pids.host !== undefined) {
   for (const pid of profiled) process.kill(pid, "SIGUSR2");
-  const name = `host-${stack.pids.host}.cpuprofile`;
+  const name = `host-${pids.host}.cpuprofile`;
   const until = Date.now() + 60_000;
   while (!(await readdir(PROFILE_DIR)).includes(name) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 250));
