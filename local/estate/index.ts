@@ -51,6 +51,7 @@ import { metricsBatchRoutes } from "./surfaces/metrics-batch.ts";
 import { serverfarmWriteRoutes } from "./surfaces/serverfarm-writes.ts";
 import { monitorMetricsRoutes } from "./surfaces/monitor-metrics.ts";
 import { siteHealthRoutes } from "./surfaces/site-health.ts";
+import { slotSwapRoutes } from "./surfaces/slot-swaps.ts";
 import { webConfigRoutes } from "./surfaces/web-config.ts";
 
 export { demoPolicy, demoEnvironment } from "./policy.ts";
@@ -198,6 +199,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   router.add(ctx.operations.routes());
   router.add(webConfigRoutes(ctx));
   router.add(serverfarmWriteRoutes(ctx));
+  router.add(slotSwapRoutes(ctx));
   router.add(autoscaleWriteRoutes(ctx));
   router.add(armResourceRoutes(ctx));
   router.add(logAnalyticsRoutes(ctx));

@@ -76,6 +76,14 @@ export function demoPolicy(estateUrl: string): OpsPolicyInput {
       metricsConcurrency: 8,
       probeConcurrency: 64,
     },
+    // Short enough to watch in a terminal; config/ops-policy.json has the production figures.
+    maintenance: {
+      verificationSeconds: 6,
+      verificationProbes: 4,
+      lastKnownGoodMinutes: 0,
+      conflictWaitSeconds: 30,
+      warmupSeconds: 30,
+    },
     alertRules: [
       {
         name: "high-cpu-usage",

@@ -1,4 +1,4 @@
-import { demoIds } from "./model/demo.ts";
+import { demo, demoIds } from "./model/demo.ts";
 import { planComputeUnits } from "./model/plan-skus.ts";
 import type { ResourceRecord, SignalProfile } from "./model/state.ts";
 import type {
@@ -31,6 +31,8 @@ export interface ScenarioDefinition {
   metricsMissing?: boolean;
   /** Resources that do not exist while the scenario is active. */
   missingResources?: readonly string[];
+  /** A release that misbehaves in production (a bad deploy): its levels and health wherever it runs live. */
+  badRelease?: { version: string; levels: Partial<SiteLevels>; health: Partial<HealthBehaviour> };
 }
 
 const definitions = {
@@ -63,6 +65,15 @@ const definitions = {
     description:
       "The App Service plan's CPU is ~92% at its seeded size (P1v3 × 1), above the high-cpu-usage threshold of 80; scaled up (a bigger SKU or more instances) it falls to ~46% (P2v2 or two instances).",
     levels: { plan: { cpuPercent: 92 } },
+  },
+  "bad-staging": {
+    description:
+      "The demo web app's staging slot runs 2.4.0, which is healthy in staging but answers ~20% 5xx and a 503 health endpoint once swapped into production; a verified swap swaps it back by itself.",
+    badRelease: { version: demo.stagedVersion, levels: { errorRate: 0.2 }, health: { status: 503 } },
+  },
+  "swap-conflict": {
+    description:
+      "Another operation holds each web app for its first slot swap: the Web provider answers 409 once, then the swap runs.",
   },
   "resource-missing": {
     description: "The demo database does not exist (Resource Manager answers 404); the rest is healthy.",
@@ -111,7 +122,11 @@ export function levelsFor(scenario: ScenarioName, profile: SignalProfile): Compo
  */
 export function levelsOf(scenario: ScenarioName, record: ResourceRecord): ComponentLevels | undefined {
   if (!record.signals) return undefined;
-  const levels = levelsFor(scenario, record.signals);
+  const bad = badReleaseOf(scenario, record);
+  const levels =
+    bad && record.signals.kind === "webapp"
+      ? { ...levelsFor(scenario, record.signals), ...bad.levels }
+      : levelsFor(scenario, record.signals);
   if (levels.family !== "plan") return levels;
   return { ...levels, cpuPercent: levels.cpuPercent / planComputeUnits(record.resource.sku) };
 }
@@ -121,7 +136,19 @@ export function healthFor(scenario: ScenarioName, record: ResourceRecord): Healt
   const profile = record.signals;
   if (!profile?.scenarioTarget || (profile.kind !== "webapp" && profile.kind !== "api"))
     return baselineHealth;
-  return { ...baselineHealth, ...scenarioDefinitions[scenario].health?.[profile.kind] };
+  return {
+    ...baselineHealth,
+    ...scenarioDefinitions[scenario].health?.[profile.kind],
+    ...badReleaseOf(scenario, record)?.health,
+  };
+}
+
+/** The scenario's bad release, when this site (production: slots have no signals) runs it. */
+function badReleaseOf(scenario: ScenarioName, record: ResourceRecord): ScenarioDefinition["badRelease"] {
+  const bad = scenarioDefinitions[scenario].badRelease;
+  return bad && record.signals?.scenarioTarget && record.appSettings?.["APP_VERSION"] === bad.version
+    ? bad
+    : undefined;
 }
 
 export function metricsMissing(scenario: ScenarioName): boolean {

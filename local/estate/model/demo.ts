@@ -16,6 +16,9 @@ export const demo = {
   webSite: "phoenix-web-prod",
   apiSite: "phoenix-api-prod",
   stagingSlot: "staging",
+  /** The demo web app's release in production, and the one deployed to staging. */
+  liveVersion: "2.3.1",
+  stagedVersion: "2.4.0",
   sqlServer: "sql-phoenix-prod",
   database: "phoenixdb",
   keyVault: "kv-phoenix-prod",

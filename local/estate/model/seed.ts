@@ -14,6 +14,7 @@ import {
   webSiteSlot,
 } from "./resource-shapes.ts";
 import type { EstateState } from "./state.ts";
+import { packageUrl } from "../surfaces/slot-swaps.ts";
 
 /** Settings of the kind the guide's sites carry; no secrets (those live in Key Vault references). */
 function siteAppSettings(stage: string): Record<string, string> {
@@ -22,6 +23,14 @@ function siteAppSettings(stage: string): Record<string, string> {
     WEBSITE_RUN_FROM_PACKAGE: "1",
     NODE_ENV: "production",
     PHOENIX_STAGE: stage,
+  };
+}
+
+/** The settings of a site running a release of the demo web app from its versioned package. */
+function release(estateUrl: string, version: string): Record<string, string> {
+  return {
+    APP_VERSION: version,
+    WEBSITE_RUN_FROM_PACKAGE: packageUrl(estateUrl, `phoenix-web-${version}.zip`),
   };
 }
 
@@ -50,12 +59,13 @@ export function seedDemoEstate(state: EstateState, estate: { url: string; tenant
     resource: web,
     environment,
     signals: { kind: "webapp", scenarioTarget: true },
-    appSettings: siteAppSettings("production"),
+    appSettings: { ...siteAppSettings("production"), ...release(estate.url, demo.liveVersion) },
+    slotSettingNames: ["PHOENIX_STAGE"],
   });
   state.put({
     resource: webSiteSlot(web, demo.stagingSlot, demo.subscriptionId, demo.resourceGroup),
     environment,
-    appSettings: siteAppSettings("staging"),
+    appSettings: { ...siteAppSettings("staging"), ...release(estate.url, demo.stagedVersion) },
   });
   state.put({
     resource: webSite({ ...base, name: demo.apiSite, planId: demoIds.plan, tags: { component: "api" } }),

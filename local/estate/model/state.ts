@@ -35,6 +35,8 @@ export interface ResourceRecord {
   signals?: SignalProfile;
   /** A site's or slot's application settings (`config/appsettings`), which its body does not carry. */
   appSettings?: Record<string, string>;
+  /** A site's slot settings (`config/slotConfigNames` appSettingNames): they stay with their slot in a swap. */
+  slotSettingNames?: string[];
 }
 
 export interface SubscriptionRecord {

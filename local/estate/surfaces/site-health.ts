@@ -3,6 +3,7 @@ import { healthFor } from "../scenarios.ts";
 import { json } from "../server/replies.ts";
 import type { Route } from "../server/router.ts";
 import { sleep } from "../server/sleep.ts";
+import { siteOrSlotByHost } from "./slot-swaps.ts";
 
 /**
  * Each site's own health endpoint (what `https://{site}.azurewebsites.net/health` would be), served at
@@ -17,7 +18,8 @@ export function siteHealthRoutes(ctx: EstateContext): Route[] {
       access: "open",
       name: "site-health",
       handle: async (request) => {
-        const site = ctx.state.siteByName(request.params["siteName"] ?? "");
+        // A slot answers on its own host, `{site}-{slot}`.
+        const site = siteOrSlotByHost(ctx, request.params["siteName"] ?? "");
         if (!site) {
           return {
             status: 404,

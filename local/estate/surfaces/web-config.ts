@@ -5,6 +5,7 @@ import { stableUuid } from "../signals/random.ts";
 import { json } from "../server/replies.ts";
 import type { EstateRequest, Reply, Route } from "../server/router.ts";
 import { checkScope, requireApiVersion, resourceNotFound } from "./arm-resources.ts";
+import { slotConfigNamesBody } from "./slot-swaps.ts";
 
 /**
  * The Web provider's per-site configuration, which exists for every site and slot in Azure:
@@ -157,15 +158,7 @@ export function webConfigRoutes(ctx: EstateContext): Route[] {
       access: "token",
       armRead: true,
       name: "arm.get:microsoft.web/sites/config/slotconfignames",
-      handle: withSite((record) =>
-        json({
-          id: `${record.resource.id}/config/slotConfigNames`,
-          name: configName(record),
-          type: "Microsoft.Web/sites",
-          location: record.resource.location,
-          properties: { connectionStringNames: null, appSettingNames: null, azureStorageConfigNames: null },
-        }),
-      ),
+      handle: withSite((record) => json(slotConfigNamesBody(record))),
     },
     {
       method: "POST",

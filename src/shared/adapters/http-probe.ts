@@ -5,7 +5,10 @@ import type { CallOptions } from "../ports/call-options.ts";
 
 /** Probes a health URL with a GET and a hard timeout. Redirects are followed, as a browser would. */
 export class FetchHealthProbe implements HealthProbe {
-  async probe(url: string, options: CallOptions & { timeoutInMs: number }): Promise<ProbeResult> {
+  async probe(
+    url: string,
+    options: CallOptions & { timeoutInMs: number; readBody?: boolean },
+  ): Promise<ProbeResult> {
     const timeout = AbortSignal.timeout(options.timeoutInMs);
     const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
     const started = performance.now();
@@ -16,8 +19,13 @@ export class FetchHealthProbe implements HealthProbe {
         headers: { "user-agent": "phoenix-ops-health-check" },
       });
       // Drain the body so the connection is reused and the time includes the whole answer.
-      await response.arrayBuffer();
-      return { url, statusCode: response.status, durationInMs: Math.round(performance.now() - started) };
+      const bytes = await response.arrayBuffer();
+      return {
+        url,
+        statusCode: response.status,
+        durationInMs: Math.round(performance.now() - started),
+        ...(options.readBody ? { body: new TextDecoder().decode(bytes.slice(0, 4096)) } : {}),
+      };
     } catch (error) {
       const durationInMs = Math.round(performance.now() - started);
       const reason = timeout.aborted ? `no answer within ${options.timeoutInMs} ms` : describeCause(error);

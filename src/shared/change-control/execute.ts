@@ -41,6 +41,12 @@ export interface ChangeSpec<State> {
   request: unknown;
   dryRun: boolean;
   force?: { reason: string };
+  /**
+   * Set when the change undoes another (a swap-back, an emergency rollback): the cooldown and the
+   * hourly limit, which keep a resource from changing too often, do not hold off its repair. A freeze
+   * still does.
+   */
+  remedy?: string;
   read(): Promise<State>;
   plan(before: State): Plan<State>;
   /** Makes the change and waits for the long-running operation to end. */
@@ -140,7 +146,7 @@ async function continueFresh<State>(
   );
   const blocked = checkGuardrails(
     policy,
-    record,
+    { ...record, remedy: spec.remedy },
     recent.filter((c) => c.id !== record.id),
     clock.now(),
   );

@@ -14,7 +14,7 @@ export interface Blocked {
  */
 export function checkGuardrails(
   policy: OpsPolicy,
-  change: Pick<ChangeRecord, "environment" | "resourceId" | "forced">,
+  change: Pick<ChangeRecord, "environment" | "resourceId" | "forced"> & { remedy?: string | undefined },
   recent: readonly ChangeRecord[],
   now: Date,
 ): Blocked | undefined {
@@ -26,6 +26,7 @@ export function checkGuardrails(
       detail: `changes are frozen${rules.freeze.all ? "" : ` in ${change.environment}`}${rules.freeze.reason ? ` (${rules.freeze.reason})` : ""}; an operator can force one with a reason`,
     };
   }
+  if (change.remedy !== undefined) return undefined;
   const applied = recent.filter(
     (c) =>
       c.resourceId.toLowerCase() === change.resourceId.toLowerCase() &&

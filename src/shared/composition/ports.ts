@@ -15,6 +15,9 @@ import { TableIncidentStore } from "../adapters/table-incident-store.ts";
 import { TableRunClaims } from "../adapters/table-run-claims.ts";
 import { TableRunHistory } from "../adapters/table-run-history.ts";
 import { ArmSiteConfigReader } from "../adapters/arm-site-config.ts";
+import { ArmWebApps } from "../adapters/arm-web-apps.ts";
+import { TableMaintenanceWindows } from "../adapters/table-maintenance-windows.ts";
+import { TableReleaseLedger } from "../adapters/table-release-ledger.ts";
 import type { Settings } from "../config/settings.ts";
 import { BatchingAlertIntake } from "../operations/incidents/alert-intake.ts";
 import type { PortName, Ports } from "../ports/catalogue.ts";
@@ -80,6 +83,9 @@ export function createPortFactories(
     leases: once(() => new TableResourceLeases(storage().table(`${prefix}leases`))),
     plans: once(() => new ArmAppServicePlans(azure.webSites)),
     autoscale: once(() => new ArmAutoscaleSettings(azure.monitor)),
+    slots: once(() => new ArmWebApps(azure.webSites)),
+    maintenance: once(() => new TableMaintenanceWindows(storage().table(`${prefix}maintenance`))),
+    releases: once(() => new TableReleaseLedger(storage().table(`${prefix}releases`))),
     backups: once(() => new ArmRecoveryServices(azure.backup)),
     alertIntake: once(
       () =>

@@ -351,6 +351,92 @@ const changeControlSchema = z
   })
   .strict();
 
+/**
+ * Planned maintenance and emergency rollback: windows opened at run time, the staging → production swap
+ * with warm-up and verification, and what "last known good" means.
+ */
+export const maintenanceSchema = z
+  .object({
+    maxWindowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(480)
+      .describe("The longest window `maintenance start --window-duration` may open"),
+    warmupPingPath: z
+      .string()
+      .regex(/^\/[\w./-]*$/, "a path such as /health")
+      .default("/health")
+      .describe("WEBSITE_SWAP_WARMUP_PING_PATH, set on the staging slot as a slot setting before a swap"),
+    warmupPingStatuses: z
+      .string()
+      .regex(/^\d{3}(,\d{3})*$/, "status codes such as 200,202")
+      .default("200,202")
+      .describe("WEBSITE_SWAP_WARMUP_PING_STATUSES, set with the path"),
+    versionPath: z
+      .string()
+      .min(1)
+      .default("version")
+      .describe("Where a site tells the version it runs, relative to its health URL"),
+    verificationSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(120)
+      .describe("How long production is watched after a swap before it is judged"),
+    verificationProbes: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(6)
+      .describe("How many times the health and version URLs are probed over that window"),
+    onUnknown: z
+      .enum(["swap-back", "keep"])
+      .default("swap-back")
+      .describe("When verification cannot tell (metrics missing): swap back, or keep the new version"),
+    rollback: z
+      .enum(["automatic", "propose"])
+      .default("propose")
+      .describe(
+        "After a failed verification that a swap-back cannot fix: roll back by itself, or propose it in the incident",
+      ),
+    lastKnownGoodMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_080)
+      .default(60)
+      .describe("A version is last known good once it passed verification and stayed live this long"),
+    conflictWaitSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(120)
+      .describe("How long a swap waits out another operation on the site (409) before it gives up"),
+    swapTimeoutSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(900)
+      .describe("How long a swap's long-running operation may take before it counts as failed"),
+    warmupSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(120)
+      .describe(
+        "How long a rollback waits for the staging slot to answer healthy on the version it was pointed at",
+      ),
+  })
+  .strict();
+export type MaintenancePolicy = z.infer<typeof maintenanceSchema>;
+
 export const policySchema = z
   .object({
     $schema: z.string().optional(),
@@ -425,6 +511,7 @@ export const policySchema = z
       maxChangesPerHour: 4,
       leaseSeconds: 300,
     }),
+    maintenance: maintenanceSchema.default(maintenanceSchema.parse({})),
     incidents: incidentsSchema.default({
       defaultRecipients: ["ops@phoenixvc.tech"],
       maxEmailsPerMinute: 30,

@@ -2,6 +2,7 @@ import type { MaintenanceWindow, OpsPolicy } from "../config/policy.ts";
 import { normalizeId } from "../azure-ids.ts";
 import { ncrontab } from "../config/ncrontab.ts";
 import { knownName } from "../names.ts";
+import type { MaintenanceWindowStore } from "../ports/maintenance-windows.ts";
 
 function covers(
   window: MaintenanceWindow,
@@ -43,4 +44,21 @@ export function activeWindow(
   now: Date,
 ): MaintenanceWindow | undefined {
   return policy.maintenanceWindows.find((w) => covers(w, policy, environment, targets) && isOpen(w, now));
+}
+
+/**
+ * The window opened at run time (`maintenance start`, kept in Table storage) that covers an
+ * environment now, if any. Its name is the window's id and reason.
+ */
+export async function runtimeWindow(
+  store: MaintenanceWindowStore | undefined,
+  environment: string | null,
+  now: Date,
+): Promise<Pick<MaintenanceWindow, "name"> | undefined> {
+  if (!store || !environment) return undefined;
+  // Past its planned end a window no longer covers anything, even before its end message is handled.
+  const [open] = (await store.listOpen({ environment })).filter(
+    (w) => Date.parse(w.plannedEnd) > now.getTime(),
+  );
+  return open ? { name: `${open.id} (${open.reason})` } : undefined;
 }

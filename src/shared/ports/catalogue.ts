@@ -9,14 +9,17 @@ import type { EmailSender } from "./email-sender.ts";
 import type { HealthProbe } from "./health-probe.ts";
 import type { IncidentStore } from "./incident-store.ts";
 import type { LogsReader } from "./logs-reader.ts";
+import type { MaintenanceWindowStore } from "./maintenance-windows.ts";
 import type { MetricSeriesReader } from "./metric-series-reader.ts";
 import type { MetricsReader } from "./metrics-reader.ts";
 import type { NotificationOutbox } from "./notification-outbox.ts";
+import type { ReleaseLedger } from "./release-ledger.ts";
 import type { ResourceLeases } from "./resource-leases.ts";
 import type { ResourceInventory } from "./resource-inventory.ts";
 import type { RunHistory } from "./run-history.ts";
 import type { ScheduledRunClaims } from "./scheduled-run-claims.ts";
 import type { SiteConfigReader } from "./site-config-reader.ts";
+import type { WebAppSlots } from "./web-app-slots.ts";
 import type { WorkQueue } from "./work-queue.ts";
 
 /**
@@ -43,6 +46,9 @@ export interface Ports {
   leases: ResourceLeases;
   plans: AppServicePlans;
   autoscale: AutoscaleSettings;
+  slots: WebAppSlots;
+  maintenance: MaintenanceWindowStore;
+  releases: ReleaseLedger;
   backups: BackupVaults;
 }
 

@@ -5,9 +5,14 @@ export interface ProbeResult {
   statusCode?: number;
   durationInMs: number;
   error?: string;
+  /** The answer's first 4 KiB of text, when the probe was asked to read it (`readBody`). */
+  body?: string;
 }
 
 /** An active HTTP check of a health URL. */
 export interface HealthProbe {
-  probe(url: string, options: CallOptions & { timeoutInMs: number }): Promise<ProbeResult>;
+  probe(
+    url: string,
+    options: CallOptions & { timeoutInMs: number; readBody?: boolean },
+  ): Promise<ProbeResult>;
 }

@@ -7,6 +7,9 @@ export const queueNames = {
   diagnostics: "phoenix-diagnostics",
   scaling: "phoenix-scaling",
   scaleBack: "phoenix-scaleback",
+  maintenance: "phoenix-maintenance",
+  swaps: "phoenix-swaps",
+  rollbacks: "phoenix-rollbacks",
 } as const;
 export type QueueName = (typeof queueNames)[keyof typeof queueNames];
 

@@ -21,6 +21,17 @@ import {
   notificationSend,
 } from "../operations/incidents/declaration.ts";
 import { logsQuery } from "../operations/logs/declaration.ts";
+import {
+  emergencyRollbackProcedure,
+  maintenanceEnd,
+  maintenanceStart,
+  maintenanceStatus,
+  maintenanceSwap,
+  maintenanceWindowEnd,
+  releasesList,
+  releasesRecord,
+  webappSlotSwap,
+} from "../operations/maintenance/declaration.ts";
 import { metricsList } from "../operations/metrics/declaration.ts";
 import { scale, scalingAlert, scalingBack } from "../operations/scaling/declaration.ts";
 import { logsDownload } from "../operations/site-diagnostics/declaration.ts";
@@ -54,6 +65,15 @@ export const procedures: readonly AnyProcedure[] = [
   scale,
   scalingAlert,
   scalingBack,
+  maintenanceStart,
+  maintenanceStatus,
+  maintenanceEnd,
+  maintenanceWindowEnd,
+  maintenanceSwap,
+  webappSlotSwap,
+  emergencyRollbackProcedure,
+  releasesList,
+  releasesRecord,
   backupVerify,
   backupVerificationsList,
   backupJobList,

@@ -4,6 +4,7 @@ import type { Incident, IncidentEvent } from "../../incidents/model.ts";
 import type { Logger } from "../../log.ts";
 import type { Ports } from "../../ports/catalogue.ts";
 import type { Clock } from "../../ports/clock.ts";
+import type { MaintenanceWindowStore } from "../../ports/maintenance-windows.ts";
 
 /** The ports of the incident pipeline; `alertIntake` records webhook deliveries, a batch per moment. */
 export type IncidentPorts = Pick<
@@ -17,6 +18,8 @@ export interface IncidentDeps extends IncidentPorts {
   logger: Logger;
   /** Public base URL of the app, for links in emails; null when unknown. */
   apiBaseUrl: string | null;
+  /** Maintenance windows opened at run time; alert processing is handed it. */
+  maintenance?: MaintenanceWindowStore;
 }
 
 /** Who did something: an operator's name from their token, or "alert"/"escalation"/"system". */

@@ -191,7 +191,7 @@ export const alertsProcess = defineProcedure({
   summary: "Turns queued alert deliveries into incidents",
   // Each delivery in the message is checked by the operation, so that one bad entry spoils no other.
   input: z.looseObject({}),
-  ports: incidentPorts,
+  ports: [...incidentPorts, "maintenance"],
   run: (ports, input, context) => processAlertBatch(deps(ports, context), input),
   changesEstate: false,
   queue: { name: "alerts-process", queue: queueNames.alerts },

@@ -2,7 +2,7 @@ import { lastSegment } from "../../alerts/alert-fields.ts";
 import { sha256 } from "../../hashing.ts";
 import type { NormalizedAlert } from "../../alerts/model.ts";
 import { OpsError, describeError, isOpsError } from "../../errors.ts";
-import { activeWindow } from "../../incidents/maintenance.ts";
+import { activeWindow, runtimeWindow } from "../../incidents/maintenance.ts";
 import { type AlertRecord, type Incident, priorityOf } from "../../incidents/model.ts";
 import { dedupKeyOf, routeAlert } from "../../incidents/routing.ts";
 import { queueNames } from "../../ports/work-queue.ts";
@@ -204,7 +204,8 @@ async function applyAlert(
       rule: alert.rule,
       target: alert.targets[0] ?? null,
       priority: priorityOf(alert.severity),
-      suppressedBy: window?.name ?? null,
+      // Windows opened at run time (maintenance start) are read only when an incident opens.
+      suppressedBy: (window ?? (await runtimeWindow(deps.maintenance, route.environment, now)))?.name ?? null,
       openedAt: now.toISOString(),
       openedBy: `alert (${alert.monitoringService})`,
       alertCount: 1,
