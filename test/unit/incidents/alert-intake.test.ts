@@ -221,6 +221,35 @@ describe("alert batch processing", () => {
     expect(deps.store.incidents.size).toBe(2);
   });
 
+  it("keeps a firing and its resolution in order within a message while other incidents go side by side", async () => {
+    const fired = commonAlert({ instance: "cpu-1", rule: "rule-cpu" });
+    const resolved = commonAlert({ instance: "cpu-1", rule: "rule-cpu", condition: "Resolved" });
+    const others = ["b1", "b2", "b3", "b4", "b5", "b6"].map((instance) =>
+      commonAlert({ instance, rule: `rule-${instance}` }),
+    );
+    await Promise.all(
+      [fired, ...others, resolved].map((payload) => receiveAlert(deps, payload, JSON.stringify(payload))),
+    );
+    const [queued] = deps.queue.drain<AlertBatch>(queueNames.alerts);
+    // One message: the firing first, the six other incidents, then the resolution.
+    const deliveries = queued!.message.alerts;
+    const isCpu = (d: (typeof deliveries)[number]) => d.raw?.includes('"rule-cpu"') === true;
+    const isResolution = (d: (typeof deliveries)[number]) => d.raw?.includes('"Resolved"') === true;
+    queued!.message.alerts = [
+      ...deliveries.filter((d) => isCpu(d) && !isResolution(d)),
+      ...deliveries.filter((d) => !isCpu(d)),
+      ...deliveries.filter((d) => isCpu(d) && isResolution(d)),
+    ];
+    expect(queued!.message.alerts).toHaveLength(8);
+
+    expect(await processAlertBatch(deps, queued!.message)).toEqual({
+      processed: 8,
+      outcomes: { opened: 7, "auto-resolved": 1 },
+    });
+    const cpu = [...deps.store.incidents.values()].map((i) => i.incident).find((i) => i.rule === "rule-cpu");
+    expect(cpu?.status).toBe("resolved");
+  });
+
   it("processes a one-delivery message as earlier versions queued them", async () => {
     const batch = await queueBatch(["a1"]);
     expect(await processAlertBatch(deps, batch.alerts[0])).toEqual({ processed: 1, outcomes: { opened: 1 } });

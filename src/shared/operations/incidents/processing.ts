@@ -13,6 +13,7 @@ import { requestScaling, scheduleScaleBack } from "../scaling/hooks.ts";
 import { alertKeyOf } from "./intake.ts";
 import { notify, pendingNotification, queueOnce } from "./notifications.ts";
 import { knownName } from "../../names.ts";
+import pLimit from "p-limit";
 
 /*
  * Processing: alerts into incidents. Every step is safe to repeat: a message that fails half-way is
@@ -31,19 +32,29 @@ export async function processAlertBatch(
   body: unknown,
 ): Promise<{ processed: number; outcomes: Record<string, number> }> {
   const { alerts, rejected } = readAlertQueueMessage(body);
+  const limitOf = pLimit(keysAtOnce);
   const outcomes: Record<string, number> = {};
   const failures: { delivery: string; error: unknown }[] = rejected.map((r) => ({
     delivery: `#${r.index}`,
     error: new OpsError("BadRequest", `delivery #${r.index} of the message is malformed (${r.issues})`),
   }));
-  for (const message of alerts) {
-    try {
-      const { outcome } = await processAlert(deps, message);
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    } catch (error) {
-      failures.push({ delivery: message.key.slice(0, 16), error });
-    }
-  }
+  // Deliveries of different incidents (rule and target) run side by side; those of one run in order,
+  // so that a resolution never overtakes its firing. A wave of alerts on many plans is then paged and
+  // scaled together rather than one after another.
+  await Promise.all(
+    [...groupByIncidentKey(alerts).values()].map((group) =>
+      limitOf(async () => {
+        for (const message of group) {
+          try {
+            const { outcome } = await processAlert(deps, message);
+            outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+          } catch (error) {
+            failures.push({ delivery: message.key.slice(0, 16), error });
+          }
+        }
+      }),
+    ),
+  );
   const [first] = failures;
   if (first) {
     const total = alerts.length + rejected.length;
@@ -58,6 +69,33 @@ export async function processAlertBatch(
     );
   }
   return { processed: alerts.length, outcomes };
+}
+
+/** How many incidents' deliveries of one message are processed at once. */
+const keysAtOnce = 4;
+
+/**
+ * Groups a message's deliveries by the incident they belong to (the rule and target of a recognised
+ * alert), keeping their order. A delivery whose payload is in a blob, or is not a recognised alert,
+ * is a group of its own.
+ */
+function groupByIncidentKey(alerts: readonly AlertMessage[]): Map<string, AlertMessage[]> {
+  const groups = new Map<string, AlertMessage[]>();
+  for (const message of alerts) {
+    let key = `delivery|${message.key}`;
+    if (message.raw !== undefined) {
+      try {
+        const { result } = alertKeyOf(JSON.parse(message.raw) as unknown);
+        if (result.kind === "alert") key = dedupKeyOf(result.alert);
+      } catch {
+        // Not JSON: processAlert reports it as the delivery's failure.
+      }
+    }
+    const group = groups.get(key);
+    if (group) group.push(message);
+    else groups.set(key, [message]);
+  }
+  return groups;
 }
 
 export async function processAlert(
