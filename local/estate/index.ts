@@ -12,6 +12,8 @@
  *                                                plan writes (PUT/PATCH serverfarms, long-running),
  *                                                autoscale settings (GET/list/PUT/PATCH/DELETE),
  *                                                long-running operation status; Azure's errors for the rest
+ *                                                Recovery Services backup (protected items, policies,
+ *                                                jobs, Backups_Trigger and its operation and job)
  *   /subscriptions/{sub}/metrics:getBatch        Azure Monitor metrics data plane
  *   /v1/workspaces/{id}/query, /v1/$batch        Log Analytics
  *   /emails:send, /emails/operations/{id}        Communication Services Email (.eml files in the outbox)
@@ -30,11 +32,12 @@ import type { EstateContext } from "./context.ts";
 import { FaultInjector, LatencyRules } from "./controls/faults.ts";
 import { StatsRecorder } from "./controls/stats.ts";
 import { ReadThrottle } from "./controls/throttle.ts";
-import { demoTenantId } from "./model/demo.ts";
+import { BackupModel } from "./model/backups.ts";
+import { demo, demoIds, demoTenantId } from "./model/demo.ts";
 import { seedBenchEnvironment, seedDemoEstate } from "./model/seed.ts";
 import { EstateState } from "./model/state.ts";
 import type { ScenarioName } from "./scenarios.ts";
-import { isScenarioName, missingResources, scenarioNames } from "./scenarios.ts";
+import { backupScenario, isScenarioName, missingResources, scenarioNames } from "./scenarios.ts";
 import { LongRunningOperations } from "./server/operations.ts";
 import { createRequestHandler } from "./server/pipeline.ts";
 import { Router } from "./server/router.ts";
@@ -50,6 +53,7 @@ import { metadataRoutes } from "./surfaces/metadata.ts";
 import { metricsBatchRoutes } from "./surfaces/metrics-batch.ts";
 import { serverfarmWriteRoutes } from "./surfaces/serverfarm-writes.ts";
 import { monitorMetricsRoutes } from "./surfaces/monitor-metrics.ts";
+import { RecoveryServicesSurface } from "./surfaces/recovery-services.ts";
 import { siteHealthRoutes } from "./surfaces/site-health.ts";
 import { slotSwapRoutes } from "./surfaces/slot-swaps.ts";
 import { webConfigRoutes } from "./surfaces/web-config.ts";
@@ -91,6 +95,8 @@ export interface Estate extends EstateControls {
   /** IDENTITY_HEADER for the app. */
   identityHeader: string;
   tenantId: string;
+  /** Recovery Services: the demo vault's items and jobs; benchmarks add vaults here. */
+  backups: BackupModel;
   close(): Promise<void>;
 }
 
@@ -146,6 +152,12 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   };
   seedDemoEstate(state, { url, tenantId });
   state.setHidden(missingResources(scenario));
+  const backups = new BackupModel();
+  backups.addVault({
+    vaultId: demoIds.recoveryVault,
+    resourceGroup: demo.resourceGroup,
+    vms: [{ name: demo.sqlVm, vmId: demoIds.sqlVm, databases: [demo.sqlVmDatabase], scenarioTarget: true }],
+  });
 
   const latency = new LatencyRules(options.latencyMs ?? 0);
   const faults = new FaultInjector();
@@ -158,6 +170,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
     identityEndpoint: `${url}/msi/token`,
     identityHeader,
     tenantId,
+    backups,
     get scenario() {
       return scenario;
     },
@@ -201,6 +214,7 @@ export async function startEstate(options: EstateOptions): Promise<Estate> {
   router.add(serverfarmWriteRoutes(ctx));
   router.add(slotSwapRoutes(ctx));
   router.add(autoscaleWriteRoutes(ctx));
+  router.add(new RecoveryServicesSurface(ctx, backups, () => backupScenario(scenario)).routes());
   router.add(armResourceRoutes(ctx));
   router.add(logAnalyticsRoutes(ctx));
   router.add(emailRoutes(ctx));

@@ -29,6 +29,11 @@ export function demoEnvironment(estateUrl: string): EnvironmentPolicyInput {
     appServicePlan: demoIds.plan,
     // The demo plan runs P1v3: emergency scaling climbs its family, never above P3V3.
     scaling: { skus: ["P1V3", "P2V3", "P3V3"], minInstances: 1, maxInstances: 10 },
+    // The guide's backup schedule for the SQL Server database in the VM; the VM itself is snapshotted daily.
+    backups: {
+      vaults: [demoIds.recoveryVault],
+      items: { [demo.sqlVm]: { full: { every: "P1D", retention: "P30D" } } },
+    },
     recipients: [...demo.recipients],
     components: {
       webapp: siteComponent(

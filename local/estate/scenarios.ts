@@ -1,3 +1,4 @@
+import type { BackupScenario } from "./model/backups.ts";
 import { demo, demoIds } from "./model/demo.ts";
 import { planComputeUnits } from "./model/plan-skus.ts";
 import type { ResourceRecord, SignalProfile } from "./model/state.ts";
@@ -31,6 +32,8 @@ export interface ScenarioDefinition {
   metricsMissing?: boolean;
   /** Resources that do not exist while the scenario is active. */
   missingResources?: readonly string[];
+  /** How the demo vault's SQL database (phoenixledger) is backed up. */
+  backups?: BackupScenario;
   /** A release that misbehaves in production (a bad deploy): its levels and health wherever it runs live. */
   badRelease?: { version: string; levels: Partial<SiteLevels>; health: Partial<HealthBehaviour> };
 }
@@ -78,6 +81,29 @@ const definitions = {
   "resource-missing": {
     description: "The demo database does not exist (Resource Manager answers 404); the rest is healthy.",
     missingResources: [demoIds.database],
+  },
+  "backup-healthy": {
+    description:
+      "Backups as the guide's schedule says: Full weekly, Differential daily, logs hourly (the restore point is 20 min old); retention as promised.",
+    backups: {},
+  },
+  "missed-full": {
+    description:
+      "The demo vault's SQL database has had no successful Full backup for 9 days (each Full since failed).",
+    backups: { missedFullDays: 9 },
+  },
+  "failed-differential": {
+    description:
+      "The SQL database's two newest Differential backups failed: the newest good one is two days old.",
+    backups: { failedDifferentials: 2 },
+  },
+  "log-gap": {
+    description: "The SQL database's newest restore point (its last log backup) is 3 hours old.",
+    backups: { logGapHours: 3 },
+  },
+  "retention-short": {
+    description: "The SQL database's backup policy keeps Full backups 4 weeks (the schedule says 12).",
+    backups: { fullRetentionWeeks: 4 },
   },
 } as const satisfies Record<string, ScenarioDefinition>;
 
@@ -157,4 +183,10 @@ export function metricsMissing(scenario: ScenarioName): boolean {
 
 export function missingResources(scenario: ScenarioName): readonly string[] {
   return scenarioDefinitions[scenario].missingResources ?? [];
+}
+
+/** How the demo vault's SQL database is backed up under a scenario; healthy for the others. */
+export function backupScenario(scenario: ScenarioName): BackupScenario {
+  const definition: ScenarioDefinition = scenarioDefinitions[scenario];
+  return definition.backups ?? {};
 }

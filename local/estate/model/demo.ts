@@ -23,6 +23,9 @@ export const demo = {
   database: "phoenixdb",
   keyVault: "kv-phoenix-prod",
   recoveryVault: "rsv-phoenix-prod",
+  /** The VM running SQL Server whose database the vault protects (and the VM itself). */
+  sqlVm: "sqlvm-phoenix-prod",
+  sqlVmDatabase: "phoenixledger",
   workspace: "log-phoenix-prod",
   workspaceId: "3b5e8f7a-1c2d-4e6f-9a0b-1c2d3e4f5a6b",
 } as const;
@@ -39,6 +42,7 @@ export const demoIds = {
   database: `${rg}/providers/Microsoft.Sql/servers/${demo.sqlServer}/databases/${demo.database}`,
   keyVault: `${rg}/providers/Microsoft.KeyVault/vaults/${demo.keyVault}`,
   recoveryVault: `${rg}/providers/Microsoft.RecoveryServices/vaults/${demo.recoveryVault}`,
+  sqlVm: `${rg}/providers/Microsoft.Compute/virtualMachines/${demo.sqlVm}`,
   workspace: `${rg}/providers/Microsoft.OperationalInsights/workspaces/${demo.workspace}`,
 } as const;
 
