@@ -57,6 +57,8 @@ export async function main(argv: readonly string[], options: CliOptions = {}): P
   const program = new Command("phoenix-ops")
     .description("Phoenix VC operations, from the operations guide, as one CLI")
     .version(version, "-V, --version")
+    // The program's own flags count only before a command: `emergency-rollback --version 2.3.1` is the guide's.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(text) })

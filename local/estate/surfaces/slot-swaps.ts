@@ -155,6 +155,8 @@ export function slotSwapRoutes(ctx: EstateContext): Route[] {
             `swap ${a.resource.name} ⇄ ${b.resource.name}: ${runningVersion(a)} / ${runningVersion(b)}`,
           );
         },
+        // Web provider answers the finished swap with a 200 (the SDK refuses a 204).
+        result: () => ({}),
       },
       request,
     );

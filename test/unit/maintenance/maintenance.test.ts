@@ -492,7 +492,7 @@ describe("maintenance windows (maintenance.sh start / end)", () => {
     expect(await windows.listOpen()).toHaveLength(1);
     const ended = await run<WindowEnd>(maintenanceEnd, { environment: "prod" });
     expect(ended.ended).toBe(true);
-    expect(await refusal(run(maintenanceEnd, { environment: "prod" }))).toMatchObject({ code: "Conflict" });
+    expect(await refusal(run(maintenanceEnd, { environment: "prod" }))).toMatchObject({ code: "BadRequest" });
   });
 });
 

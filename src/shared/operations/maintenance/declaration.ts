@@ -202,7 +202,7 @@ Exit 0 kept, 1 swapped back or blocked, 2 failed or not restored.`,
   table: renderSwap,
   changesEstate: true,
   http: { method: "POST", route: "swaps", auth: "Ops.Operator" },
-  queue: { name: "maintenance-swap", queue: queueNames.swaps },
+  queue: { name: "swaps-process", queue: queueNames.swaps },
 });
 
 /** The same swap under az's own command name, with az's flags. */
@@ -244,7 +244,7 @@ that no longer exists is refused. --dry-run prints the plan.`,
     `Rollback to ${o.version}${o.lastKnownGood ? " (last known good)" : ""}${o.direct ? ", production repointed directly" : ""}\n${renderSwap(o)}`,
   changesEstate: true,
   http: { method: "POST", route: "rollbacks", auth: "Ops.Operator" },
-  queue: { name: "emergency-rollback", queue: queueNames.rollbacks },
+  queue: { name: "rollbacks-process", queue: queueNames.rollbacks },
 });
 
 export const releasesList = defineProcedure({

@@ -197,7 +197,7 @@ export async function endWindow(
   if (!window) {
     const known = input.window ? await ports.maintenance.get(input.window, options) : undefined;
     throw new OpsError(
-      "Conflict",
+      "BadRequest",
       known
         ? `maintenance window ${known.id} is not open (it ${known.status} at ${known.endedAt ?? "?"})`
         : input.window
