@@ -160,6 +160,8 @@ export function levelsOf(scenario: ScenarioName, record: ResourceRecord): Compon
 /** How a site answers its health probe under a scenario. */
 export function healthFor(scenario: ScenarioName, record: ResourceRecord): HealthBehaviour {
   const profile = record.signals;
+  const bad = badReleaseOf(scenario, record);
+  if (bad && !profile?.scenarioTarget) return { ...baselineHealth, ...bad.health };
   if (!profile?.scenarioTarget || (profile.kind !== "webapp" && profile.kind !== "api"))
     return baselineHealth;
   return {
@@ -172,9 +174,8 @@ export function healthFor(scenario: ScenarioName, record: ResourceRecord): Healt
 /** The scenario's bad release, when this site (production: slots have no signals) runs it. */
 function badReleaseOf(scenario: ScenarioName, record: ResourceRecord): ScenarioDefinition["badRelease"] {
   const bad = scenarioDefinitions[scenario].badRelease;
-  return bad && record.signals?.scenarioTarget && record.appSettings?.["APP_VERSION"] === bad.version
-    ? bad
-    : undefined;
+  // A bad release is bad wherever it runs live, bench sites included.
+  return bad && record.signals && record.appSettings?.["APP_VERSION"] === bad.version ? bad : undefined;
 }
 
 export function metricsMissing(scenario: ScenarioName): boolean {

@@ -105,6 +105,11 @@ export interface BenchSpec {
   webapps: number;
   apis: number;
   databases: number;
+  /**
+   * Gives every web app a staging slot (production runs 2.3.1, staging 2.4.0), and makes the first
+   * `badStaging` of them stage the bad-staging scenario's release (the others stage 2.3.2).
+   */
+  stagingSlots?: { badStaging: number };
 }
 
 /** A bench environment: what seedBench returns, shaped as an ops-policy environment. */
@@ -155,7 +160,21 @@ export function seedBenchEnvironment(state: EstateState, estateUrl: string, spec
     for (const site of onPlan) {
       const name = `phoenix-${environment}-${site.component}`;
       const resource = webSite({ ...base, name, planId: plan.id, tags: { component: site.kind } });
-      state.put({ resource, environment, signals: { kind: site.kind, scenarioTarget: false } });
+      const slots = site.kind === "webapp" ? spec.stagingSlots : undefined;
+      state.put({
+        resource,
+        environment,
+        signals: { kind: site.kind, scenarioTarget: false },
+        ...(slots ? { appSettings: release(estateUrl, demo.liveVersion), slotSettingNames: [] } : {}),
+      });
+      if (slots) {
+        const bad = Number(site.component.slice(4)) <= slots.badStaging;
+        state.put({
+          resource: webSiteSlot(resource, demo.stagingSlot, demo.subscriptionId, resourceGroup),
+          environment,
+          appSettings: release(estateUrl, bad ? demo.stagedVersion : "2.3.2"),
+        });
+      }
       components[site.component] = siteComponent(site.kind, resource.id, siteHealthUrl(estateUrl, name));
     }
   }

@@ -57,6 +57,7 @@ export const benchSpecSchema = z.object({
   webapps: z.number().int().min(0).max(maxBenchResources),
   apis: z.number().int().min(0).max(maxBenchResources),
   databases: z.number().int().min(0).max(maxBenchResources),
+  stagingSlots: z.object({ badStaging: z.number().int().min(0) }).optional(),
 });
 
 function invalid(error: z.ZodError): string {

@@ -24,6 +24,11 @@ export type ProcedureChange<State> = Omit<
   requestedBy?: ChangeRequester;
   /** The reason when the caller gave none. */
   defaultReason: string;
+  /**
+   * A change the procedure makes after the one asked for (a swap-back of a failed swap): keyed by its
+   * own natural key, never by the caller's key, which belongs to the first change.
+   */
+  followUp?: boolean;
 };
 
 /**
@@ -60,10 +65,11 @@ export function createChangeControl(
   return {
     options,
     execute<State>(change: ProcedureChange<State>): Promise<ChangeRecord> {
-      const { naturalKey, requestedBy, defaultReason, ...spec } = change;
-      const key = options.key
-        ? `key:${options.key}`
-        : `${naturalKey}${options.dryRun ? "|dry-run" : ""}${options.force ? "|forced" : ""}`;
+      const { naturalKey, requestedBy, defaultReason, followUp, ...spec } = change;
+      const key =
+        options.key && !followUp
+          ? `key:${options.key}`
+          : `${naturalKey}${options.dryRun ? "|dry-run" : ""}${options.force ? "|forced" : ""}`;
       return executeChange(
         {
           policy: context.policy,

@@ -283,6 +283,14 @@ describe("maintenance swap (az webapp deployment slot swap, verified)", () => {
     });
   });
 
+  it("keys the swap-back by its own natural key when the caller gave the swap a key", async () => {
+    probe.bad.add("2.4.0");
+    const outcome = await swap({ key: "release-2.4.0" });
+    expect(outcome.decision).toBe("swapped-back");
+    expect(outcome.change.key).toBe("key:release-2.4.0");
+    expect(outcome.swapBack?.key).toBe(`swap-back|${outcome.change.id}`);
+  });
+
   it("treats missing metrics as unknown, not ok: the policy's choice decides and is recorded", async () => {
     metrics.missing = true;
     const back = await swap();

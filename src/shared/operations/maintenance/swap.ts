@@ -54,6 +54,7 @@ export interface SwapRequest {
   defaultReason: string;
   requestedBy?: ChangeRequester;
   remedy?: string;
+  followUp?: boolean;
   asked: unknown;
 }
 
@@ -134,6 +135,7 @@ export function swapChange(
     defaultReason: request.defaultReason,
     ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
     ...(request.remedy ? { remedy: request.remedy } : {}),
+    ...(request.followUp ? { followUp: true } : {}),
     environment: site.environmentName,
     resourceId: site.siteId,
     action: request.action,
@@ -494,6 +496,7 @@ export async function swapWithVerification(
           defaultReason: `swap-back of ${record.id}: ${why}`,
           requestedBy: { kind: "system", name: "swap-back" },
           remedy: record.id,
+          followUp: true,
           asked: { undo: record.id },
         },
         context,
