@@ -43,6 +43,8 @@ export default tseslint.config(
     ["src/shared/adapters/**/*.ts", "src/shared/composition/**/*.ts"],
     [functionsLibrary, outerLayers, localStack],
   ),
+  // Telemetry wires OpenTelemetry, the Azure Monitor exporter and the Functions instrumentation.
+  layer(["src/shared/telemetry/**/*.ts"], [outerLayers, localStack]),
   layer(["src/shared/edge/**/*.ts"], [azureSdk, outerLayers, localStack]),
   layer(["src/functions/**/*.ts"], [azureSdk, localStack]),
   layer(
@@ -68,6 +70,21 @@ export default tseslint.config(
           property: "env",
           message:
             "process.env is read only where settings are loaded (src/shared/composition, the CLI's entry).",
+        },
+      ],
+    },
+  },
+  {
+    // Write tokens come from change control alone: a change that skips its plan, guardrails and audit
+    // record must not build. (Tests may issue one to exercise an adapter's write directly.)
+    files: ["src/**/*.ts", "local/**/*.ts"],
+    ignores: ["src/shared/change-control/execute.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "MemberExpression[object.name='ChangeToken'][property.name='issue']",
+          message: "ChangeToken.issue is change control's own door (src/shared/change-control/execute.ts).",
         },
       ],
     },

@@ -66,10 +66,9 @@ export function createChangeControl(
     options,
     execute<State>(change: ProcedureChange<State>): Promise<ChangeRecord> {
       const { naturalKey, requestedBy, defaultReason, followUp, ...spec } = change;
-      const key =
-        options.key && !followUp
-          ? `key:${options.key}`
-          : `${naturalKey}${options.dryRun ? "|dry-run" : ""}${options.force ? "|forced" : ""}`;
+      // A dry run, a forced run and a plain run of one request are three changes, whoever names the key.
+      const base = options.key && !followUp ? `key:${options.key}` : naturalKey;
+      const key = `${base}${options.dryRun ? "|dry-run" : ""}${options.force ? "|forced" : ""}`;
       return executeChange(
         {
           policy: context.policy,

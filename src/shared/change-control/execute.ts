@@ -51,8 +51,11 @@ export interface ChangeSpec<State> {
   plan(before: State): Plan<State>;
   /** Makes the change and waits for the long-running operation to end. */
   apply(token: ChangeToken, before: State, after: State): Promise<void>;
-  /** Whether what was read back is the state the plan led to. */
-  verify(after: State, observed: State): boolean;
+  /**
+   * Whether the observed state is the expected one: the read-back against the plan's state, and, when
+   * a crashed change is resumed, the resource against the state it was planned from.
+   */
+  verify(expected: State, observed: State): boolean;
 }
 
 /**
@@ -136,29 +139,9 @@ async function continueFresh<State>(
     "requested",
     `${spec.action} by ${spec.requestedBy.name}${spec.dryRun ? " (dry run)" : ""}: ${spec.reason}`,
   );
-  const recent = await journal.list(
-    {
-      resourceId: spec.resourceId,
-      since: new Date(clock.now().getTime() - 24 * 3_600_000).toISOString(),
-      limit: 200,
-    },
-    options,
-  );
-  const blocked = checkGuardrails(
-    policy,
-    { ...record, remedy: spec.remedy },
-    recent.filter((c) => c.id !== record.id),
-    clock.now(),
-  );
-  if (blocked && !spec.dryRun)
-    return finish(
-      deps,
-      record.id,
-      { status: "blocked", blockedBy: blocked },
-      `blocked by ${blocked.rule}: ${blocked.detail}`,
-    );
-
-  const holder = record.id;
+  // The lease first, the guardrails next: an instance that passed the cooldown check before another's
+  // change finished would otherwise get the lease after it and change the resource a second time.
+  const holder = runHolder(record.id);
   const leased =
     spec.dryRun ||
     (await deps.leases.acquire(spec.resourceId, holder, policy.changeControl.leaseSeconds * 1000, options));
@@ -174,6 +157,28 @@ async function continueFresh<State>(
     );
   }
   try {
+    const recent = await journal.list(
+      {
+        resourceId: spec.resourceId,
+        since: new Date(clock.now().getTime() - 24 * 3_600_000).toISOString(),
+        limit: 200,
+      },
+      options,
+    );
+    const blocked = checkGuardrails(
+      policy,
+      { ...record, remedy: spec.remedy },
+      recent.filter((c) => c.id !== record.id),
+      clock.now(),
+    );
+    if (blocked && !spec.dryRun)
+      return await finish(
+        deps,
+        record.id,
+        { status: "blocked", blockedBy: blocked },
+        `blocked by ${blocked.rule}: ${blocked.detail}`,
+      );
+
     let before: State;
     try {
       before = await spec.read();
@@ -239,9 +244,10 @@ async function resume<State>(
   record: ChangeRecord,
 ): Promise<ChangeRecord> {
   const options = { abortSignal: deps.abortSignal };
+  const holder = runHolder(record.id);
   const leased = await deps.leases.acquire(
     spec.resourceId,
-    record.id,
+    holder,
     deps.policy.changeControl.leaseSeconds * 1000,
     options,
   );
@@ -253,11 +259,33 @@ async function resume<State>(
       await event(deps, record.id, "resumed", "the change had been applied before a restart");
       return await finish(deps, record.id, { status: "succeeded", observed }, `verified: ${record.summary}`);
     }
+    const before = record.before as State;
+    if (!spec.verify(before, observed)) {
+      // Neither the plan's state nor the one it was planned from: someone changed it since; leave it.
+      return await finish(
+        deps,
+        record.id,
+        {
+          status: "failed",
+          observed,
+          error: "the resource changed after this change started; not applied again",
+        },
+        "not applied again: the resource changed since the change started",
+      );
+    }
     await event(deps, record.id, "resumed", "applying again after a restart");
-    return await applyAndVerify(deps, spec, record, record.before as State, planned);
+    return await applyAndVerify(deps, spec, record, before, planned);
   } finally {
-    await deps.leases.release(spec.resourceId, record.id, options).catch(() => undefined);
+    await deps.leases.release(spec.resourceId, holder, options).catch(() => undefined);
   }
+}
+
+/**
+ * Each run of a change holds the lease under its own name: a second delivery of the same change is
+ * another holder, so it sees the first still in flight instead of taking over its lease.
+ */
+function runHolder(changeId: string): string {
+  return `${changeId}|${randomBytes(4).toString("hex")}`;
 }
 
 async function applyAndVerify<State>(

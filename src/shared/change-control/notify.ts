@@ -15,15 +15,19 @@ export interface ChangeNotifyDeps {
   apiBaseUrl: string | null;
 }
 
-const worthTelling = new Set(["succeeded", "failed", "blocked", "in-flight"]);
+const worthTelling = new Set(["succeeded", "failed", "blocked"]);
+/** Blocks that only say "not now": the audit trail and the incident keep them; a storm would email each. */
+const routineBlocks = new Set(["cooldown", "rate-limit", "lease"]);
 
 /**
- * Tells the environment's recipients what a change did, through the same outbox as incident emails:
+ * Tells the environment's recipients what a change did (made, failed, or held by a freeze, a cap or a
+ * changed resource), through the same outbox as incident emails:
  * a row per (change, outcome) before it is queued, so a retried change sends one email. Dry runs and
  * changes that found nothing to do are not worth an email; the audit trail keeps them.
  */
 export async function notifyChange(deps: ChangeNotifyDeps, record: ChangeRecord): Promise<void> {
   if (record.dryRun || !worthTelling.has(record.status)) return;
+  if (record.status === "blocked" && routineBlocks.has(record.blockedBy?.rule ?? "")) return;
   const env = knownName(deps.policy.environments, record.environment);
   const to = env?.recipients ?? deps.policy.incidents.defaultRecipients;
   const { subject, html, text } = renderChangeEmail(record, deps.apiBaseUrl);

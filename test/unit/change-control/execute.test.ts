@@ -224,7 +224,6 @@ describe("change control", () => {
     await expect(executeChange(deps(), crashing)).rejects.toThrow("instance stopped");
     const [started] = await journal.list({});
     expect(started?.status).toBe("started");
-    await leases.release(plan, started!.id); // the crashed instance's lease has expired
     const resumed = await executeChange(deps(), scaleTo("P2V2"));
     expect(resumed).toMatchObject({ id: started!.id, status: "succeeded", observed: { sku: "P2V2" } });
     expect(resource.applied).toHaveLength(1);
@@ -246,10 +245,48 @@ describe("change control", () => {
     expect(resource.sku).toBe("P2V2");
     const pending = (await journal.list({})).find((r) => r.key === "crash-before-apply");
     expect(pending?.status).toBe("started");
-    await leases.release(plan, pending!.id);
     const finished = await executeChange(deps(), stopsFirst);
     expect(finished).toMatchObject({ id: pending!.id, status: "succeeded", observed: { sku: "P3V2" } });
     expect((await journal.listEvents(pending!.id)).map((e) => e.step)).toContain("resumed");
+  });
+
+  it("answers a repeat that arrives while the first is applying with the first's record, applying once", async () => {
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const slow = scaleTo("P2V2", {
+      apply: async (token, _b, after) => {
+        await gate;
+        resource.setSku(token, after.sku);
+      },
+    });
+    const first = executeChange(deps(), slow);
+    await new Promise((r) => setTimeout(r, 20));
+    const repeat = await executeChange(deps(), slow);
+    expect(repeat.status).toBe("started");
+    open();
+    expect((await first).status).toBe("succeeded");
+    expect(resource.applied).toHaveLength(1);
+    expect(leases.held.size).toBe(0);
+  });
+
+  it("does not apply a resumed change again when the resource changed after it started", async () => {
+    let crashes = 1;
+    const stopsFirst = scaleTo("P3V2", {
+      apply: async (token, _b, after) => {
+        if (crashes-- > 0) {
+          journal.failNextUpdate = new Error("instance stopped");
+          throw new Error("instance stopped");
+        }
+        resource.setSku(token, after.sku);
+      },
+    });
+    await expect(executeChange(deps(), stopsFirst)).rejects.toThrow("instance stopped");
+    resource.sku = "P1V3"; // someone resized it by hand meanwhile
+    const resumed = await executeChange(deps(), stopsFirst);
+    expect(resumed).toMatchObject({ status: "failed", observed: { sku: "P1V3" } });
+    expect(resumed.error).toContain("changed after this change started");
+    expect(resource.applied).toEqual([]);
+    expect(resource.sku).toBe("P1V3");
   });
 
   it("issues write tokens to change control only", () => {

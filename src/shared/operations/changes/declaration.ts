@@ -24,7 +24,8 @@ export const changesList = defineProcedure({
       {
         environment: input.environment,
         resourceId: input.resource,
-        since: input.since,
+        // Stored times are UTC ISO strings, compared as text: an offset is turned into UTC first.
+        since: input.since === undefined ? undefined : new Date(input.since).toISOString(),
         status: input.result,
         limit: input.limit,
       },

@@ -30,8 +30,14 @@ A repeat with the same --key (or the same request within ten minutes) answers th
 With an enabled autoscale setting on the plan, --instances raises autoscale's minimum instead.`,
   input: z
     .object({
-      name: z.string().min(1).max(60).describe("the web app (or the App Service plan) to scale"),
-      resourceGroup: z.string().min(1).max(90).describe("its resource group"),
+      name: z
+        .string()
+        .regex(/^[\w-]{1,60}$/, "an App Service name: letters, digits, - and _ (at most 60)")
+        .describe("the web app (or the App Service plan) to scale"),
+      resourceGroup: z
+        .string()
+        .regex(/^[\w.()-]{1,90}$/, "a resource group name: letters, digits and . _ - ( ) (at most 90)")
+        .describe("its resource group"),
       planSize: z.string().min(1).max(20).optional().describe("the SKU to scale the plan to, e.g. P2V2"),
       instances: z
         .number()
@@ -63,9 +69,9 @@ With an enabled autoscale setting on the plan, --instances raises autoscale's mi
   status: ({ change }) =>
     change.status === "failed"
       ? "critical"
-      : change.status === "blocked" || change.status === "in-flight" || change.status === "started"
-        ? "warning"
-        : "ok",
+      : change.status === "succeeded" || change.status === "dry-run" || change.status === "no-change"
+        ? "ok"
+        : "warning",
   table: ({ change, events }) => renderChange(change, events),
   changesEstate: true,
   http: { method: "POST", route: "scale", auth: "Ops.Operator" },

@@ -1,5 +1,5 @@
 import { canonicalSku } from "../../app-service-skus.ts";
-import type { ChangeRecord } from "../../change-control/model.ts";
+import { type ChangeRecord, isFinal } from "../../change-control/model.ts";
 import { OpsError } from "../../errors.ts";
 import type { IncidentEvent } from "../../incidents/model.ts";
 import { knownName } from "../../names.ts";
@@ -115,30 +115,32 @@ export async function scaleForAlert(
   }
   const scaling = environment.scaling;
   const action = rule.scale;
-  const record = await change.execute(
-    scaleChange(
-      ports,
-      {
-        planId,
-        environment: environmentName,
-        action: [action.up ? "scale up" : "", action.out > 0 ? `scale out +${action.out}` : ""]
-          .filter(Boolean)
-          .join(", "),
-        naturalKey: `alert|${input.alertId}|${input.rule}|scale`,
-        defaultReason: `${input.rule} fired (incident ${input.incidentId})`,
-        requestedBy: {
-          kind: "alert",
-          name: input.rule,
-          alertId: input.alertId,
-          incidentId: input.incidentId,
+  const record = finalOrRetry(
+    await change.execute(
+      scaleChange(
+        ports,
+        {
+          planId,
+          environment: environmentName,
+          action: [action.up ? "scale up" : "", action.out > 0 ? `scale out +${action.out}` : ""]
+            .filter(Boolean)
+            .join(", "),
+          naturalKey: `alert|${input.alertId}|${input.rule}|scale`,
+          defaultReason: `${input.rule} fired (incident ${input.incidentId})`,
+          requestedBy: {
+            kind: "alert",
+            name: input.rule,
+            alertId: input.alertId,
+            incidentId: input.incidentId,
+          },
+          target: (before) => {
+            const step = stepTarget(before, action, scaling);
+            return "target" in step ? step.target : step;
+          },
+          asked: { planId: planId.toLowerCase(), up: action.up, out: action.out },
         },
-        target: (before) => {
-          const step = stepTarget(before, action, scaling);
-          return "target" in step ? step.target : step;
-        },
-        asked: { planId: planId.toLowerCase(), up: action.up, out: action.out },
-      },
-      options,
+        options,
+      ),
     ),
   );
   await linkToIncident(ports, input.incidentId, record, context);
@@ -185,28 +187,30 @@ export async function scaleBack(
     if (!scaled || scaled.status !== "succeeded") continue;
     const before = scaled.before as ScaleState;
     const left = (scaled.observed ?? scaled.after) as ScaleState;
-    const record = await change.execute(
-      scaleChange(
-        ports,
-        {
-          planId: scaled.resourceId,
-          environment: scaled.environment,
-          action: "scale back",
-          naturalKey: `scale-back|${changeId}|${input.attempt}`,
-          defaultReason: `incident ${incident.id} resolved; undoing ${changeId}`,
-          requestedBy: { kind: "system", name: "scale-back", incidentId: incident.id },
-          target: (current) =>
-            sameScale(left, current)
-              ? { sku: before.sku, instances: instancesOf(before) }
-              : {
-                  blocked: {
-                    rule: "changed-since",
-                    detail: `the plan is now ${describeState(current)}, not ${describeState(left)} as ${changeId} left it: scale it back by hand if it should be`,
+    const record = finalOrRetry(
+      await change.execute(
+        scaleChange(
+          ports,
+          {
+            planId: scaled.resourceId,
+            environment: scaled.environment,
+            action: "scale back",
+            naturalKey: `scale-back|${changeId}|${input.attempt}`,
+            defaultReason: `incident ${incident.id} resolved; undoing ${changeId}`,
+            requestedBy: { kind: "system", name: "scale-back", incidentId: incident.id },
+            target: (current) =>
+              sameScale(left, current)
+                ? { sku: before.sku, instances: instancesOf(before) }
+                : {
+                    blocked: {
+                      rule: "changed-since",
+                      detail: `the plan is now ${describeState(current)}, not ${describeState(left)} as ${changeId} left it: scale it back by hand if it should be`,
+                    },
                   },
-                },
-          asked: { undo: changeId },
-        },
-        options,
+            asked: { undo: changeId },
+          },
+          options,
+        ),
       ),
     );
     await linkToIncident(ports, incident.id, record, context);
@@ -237,6 +241,23 @@ export async function scaleBack(
     }
   }
   return outcomes.join("; ");
+}
+
+/**
+ * A queue step's change must be final before it is linked: one still "requested" or "started" is
+ * another delivery's work in progress (or a crash's leftover); failing the step brings the message back
+ * until that change has finished, instead of linking an interim record the history would keep for ever.
+ */
+function finalOrRetry(record: ChangeRecord): ChangeRecord {
+  if (isFinal(record.status)) return record;
+  throw new OpsError(
+    "Conflict",
+    `change ${record.id} is ${record.status}: trying again once it has finished`,
+    {
+      retryable: true,
+      details: { changeId: record.id },
+    },
+  );
 }
 
 /** The incident's history lists every change made for it; "scaled" marks one the scale-back undoes. */
