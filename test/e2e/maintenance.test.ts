@@ -29,13 +29,6 @@ const app = ["--name", "phoenix-web-prod", "--resource-group", "rg-phoenix-prod"
 beforeAll(async () => {
   stack = await startTestStack({
     scenario: "bad-staging",
-    ...(process.env.E2E_LOG
-      ? {
-          log: (source: string, line: string) => {
-            if (/swap|rror|fail/i.test(line)) console.log(source, line.slice(0, 400));
-          },
-        }
-      : {}),
     policy: (policy) => {
       const edited: OpsPolicyInput = structuredClone(policy);
       edited.changeControl = { cooldownMinutes: 0, maxChangesPerHour: 20 };

@@ -28,6 +28,8 @@ export function lastKnownGood(
 
 export interface ReleasesView {
   site: string | null;
+  /** The version production runs now. */
+  live: string | null;
   lastKnownGood: { version: string; at: string; package: string | null } | null;
   releases: ReleaseEntry[];
 }
@@ -41,6 +43,7 @@ export async function listReleases(
   if (input.name === undefined) {
     return {
       site: null,
+      live: null,
       lastKnownGood: null,
       releases: await ports.releases.list({ ...options, limit: input.limit }),
     };
@@ -60,14 +63,16 @@ export async function listReleases(
     throw new OpsError("NotFound", `no web app "${site.siteName}" in resource group ${site.resourceGroup}`, {
       details: { field: "name" },
     });
+  const live = versionOf(production);
   const good = lastKnownGood(
     entries,
-    versionOf(production),
+    live,
     context.policy.maintenance.lastKnownGoodMinutes,
     context.clock.now(),
   );
   return {
     site: site.siteName,
+    live,
     lastKnownGood: good ? { version: good.version, at: good.at, package: good.package } : null,
     releases: entries.slice(0, input.limit),
   };

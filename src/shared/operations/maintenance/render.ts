@@ -84,7 +84,7 @@ export function renderSwap(outcome: SwapOutcome): string {
 
 export function renderReleases(view: ReleasesView): string {
   const head = view.site
-    ? `${view.site}: last known good ${view.lastKnownGood ? `${view.lastKnownGood.version} (live since ${view.lastKnownGood.at})` : "none yet"}\n`
+    ? `${view.site}: runs ${view.live ?? "an unknown version"}; last known good ${view.lastKnownGood ? `${view.lastKnownGood.version} (live since ${view.lastKnownGood.at})` : "none other than the version live now"}\n`
     : "";
   return (
     head +
