@@ -8,6 +8,7 @@
  * - dist/app.cjs: the procedures, the edges and the composition (src/functions/app-handlers.ts).
  * - dist/cli.cjs: the operator CLI.
  * - dist/sdk.cjs: the Azure SDKs, which app.cjs and cli.cjs load on first use (lazy-packages.ts).
+ * - dist/telemetry.cjs: OpenTelemetry (src/shared/telemetry), loaded at start only when telemetry is on.
  */
 import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
@@ -18,7 +19,13 @@ import { lazyPackages, sdkEntry, zodEnglishOnly } from "./lazy-packages.ts";
 const deferred = new Set<string>();
 const { triggerSpecs } = await import("../src/functions/register.ts");
 const { procedures } = await import("../src/shared/procedures/registry.ts");
-const mainEntry = `import { registerDeferred } from ${JSON.stringify(path.resolve("src/functions/triggers.ts"))};
+// Telemetry, when on, starts before the triggers are registered (its Functions instrumentation sets the
+// app up); when off (mode.ts), dist/telemetry.cjs is never read.
+const mainEntry = `import * as functions from "@azure/functions";
+import { registerDeferred } from ${JSON.stringify(path.resolve("src/functions/triggers.ts"))};
+import { telemetryMode } from ${JSON.stringify(path.resolve("src/shared/telemetry/mode.ts"))};
+const mode = telemetryMode(process.env);
+if (mode !== "off") require(require("node:path").join(__dirname, "telemetry.cjs")).startTelemetry(mode, process.env, functions);
 registerDeferred(${JSON.stringify(triggerSpecs(procedures))}, () => require(require("node:path").join(__dirname, "app.cjs")).handlers);
 `;
 const results = await Promise.all([
@@ -27,6 +34,7 @@ const results = await Promise.all([
     stdin: { contents: mainEntry, resolveDir: process.cwd(), sourcefile: "main-entry.ts", loader: "ts" },
     outfile: "dist/main.cjs",
   }),
+  build({ ...common, entryPoints: ["src/shared/telemetry/start.ts"], outfile: "dist/telemetry.cjs" }),
   build({
     ...common,
     plugins: [lazyPackages(deferred), zodEnglishOnly()],

@@ -76,10 +76,24 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+// On the global object: telemetry is a bundle of its own in the deployable app (scripts/build.ts).
+const observerKey = Symbol.for("phoenix-ops.log-observer");
+const observers = globalThis as { [observerKey]?: LogSink };
+
+/**
+ * Sees every entry of every logger after redaction: telemetry's custom metrics (src/shared/telemetry)
+ * are counted from the app's own log events. One observer per process; `undefined` removes it.
+ */
+export function observeLogs(sink: LogSink | undefined): void {
+  observers[observerKey] = sink;
+}
+
 /** A logger over a sink, with `base` facts (invocation id, function name) on every entry. */
 export function createLogger(sink: LogSink, base: Record<string, unknown> = {}): Logger {
   const write = (level: LogLevel, message: string, meta?: Record<string, unknown>): void => {
-    sink(level, message, { ...base, ...(meta ? (redact(meta) as Record<string, unknown>) : {}) });
+    const entry = { ...base, ...(meta ? (redact(meta) as Record<string, unknown>) : {}) };
+    sink(level, message, entry);
+    observers[observerKey]?.(level, message, entry);
   };
   return {
     debug: (m, meta) => write("debug", m, meta),

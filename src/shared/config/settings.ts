@@ -80,6 +80,14 @@ export const settingsSchema = z.object({
   /** Require the action group's secure-webhook token on /api/alerts (on top of the function key). */
   PHOENIX_ALERTS_REQUIRE_TOKEN: z.stringbool().default(false),
   PHOENIX_ALERTS_TOKEN_ROLE: z.string().min(1).optional(),
+  /**
+   * Telemetry (src/shared/telemetry/mode.ts, read at load before these settings are): "azure-monitor"
+   * in Azure (infra/ sets it), "otlp" for a collector; off when unset unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+   */
+  PHOENIX_TELEMETRY: z.enum(["off", "azure-monitor", "otlp"]).optional(),
+  /** Application Insights' connection string (no key: the resource has local auth disabled). */
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url.optional(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -290,6 +290,18 @@ describe("scaling from an alert (the guide's high-cpu-usage rule)", () => {
     ]);
   });
 
+  it("scales nothing when the incident resolved before its scaling ran", async () => {
+    const id = await openIncident();
+    await incidents.updateIncident(id, (i) => ({
+      ...i,
+      status: "resolved",
+      resolvedAt: clock.now().toISOString(),
+    }));
+    expect(await fired(id)).toBe("incident already resolved");
+    expect(plans.writes).toHaveLength(0);
+    expect(changes.records.size).toBe(0);
+  });
+
   it("applies a redelivered alert once", async () => {
     const id = await openIncident();
     await fired(id);

@@ -86,6 +86,18 @@ export async function scaleForAlert(
   const options = { abortSignal: context.abortSignal };
   const rule = context.policy.alertRules.find((r) => r.name === input.rule);
   if (!rule?.scale) return `rule ${input.rule} has no scaling action`;
+  const incident = await ports.incidents.getIncident(input.incidentId, options);
+  if (incident?.status === "resolved") {
+    // The alert resolved before its scaling ran (a backlog, a short spike): nothing left to relieve.
+    await note(
+      ports,
+      input.incidentId,
+      "scaling-skipped",
+      "scaling skipped: the incident resolved before it ran",
+      context,
+    );
+    return "incident already resolved";
+  }
   // The environment the target lives in (its resource group), else the one the rule names.
   const located = environmentOfTarget(context.policy, input.target);
   const environmentName = located ?? rule.target?.environment;
