@@ -142,8 +142,8 @@ describe("backup verify (the guide's schedule)", () => {
     expect(item(report, "sqlvm-phoenix-prod")).toMatchObject({ kind: "Azure VM", status: "ok" });
     expect(report.notification).toBeNull();
     expect(email.sent).toHaveLength(0);
-    // Three lists per vault, never per item.
-    expect(backups.calls).toMatchObject({ items: 1, policies: 1, jobs: 1 });
+    // Per vault, never per item: its items, its policies, and its jobs in two-day slices read at once.
+    expect(backups.calls).toMatchObject({ items: 1, policies: 1, jobs: 8 });
     expect(runHistory.runs).toHaveLength(1);
   });
 

@@ -16,8 +16,24 @@ export type BackupVerifyPorts = Pick<Ports, "backups" | "email" | "runHistory">;
 /** The name verifications are kept under in the run history. */
 export const BACKUP_HISTORY = "backups";
 
-/** Vaults read at once; each is three paged lists. */
-const vaultConcurrency = 8;
+/** Vaults read at once. */
+const vaultConcurrency = 16;
+/**
+ * A vault's jobs are read in time slices at once, not as one list paged in series: two weeks of jobs
+ * are many pages, and each page waits for the one before it. Calls still grow with vaults and the
+ * window, never with items.
+ */
+const jobSliceMs = 2 * 86_400_000;
+const jobSliceConcurrency = 32;
+
+/** [since, until) cut into slices of at most `sliceMs`. */
+export function timeSlices(since: Date, until: Date, sliceMs = jobSliceMs): [Date, Date][] {
+  const out: [Date, Date][] = [];
+  for (let start = since.getTime(); start < until.getTime(); start += sliceMs) {
+    out.push([new Date(start), new Date(Math.min(start + sliceMs, until.getTime()))]);
+  }
+  return out;
+}
 
 export function backupEnvironment(
   policy: OpsPolicy,
@@ -84,6 +100,17 @@ export async function verifyBackups(
   const jobsSince = new Date(startedAt.getTime() - jobsWindowMs(policy));
   const options = { abortSignal: context.abortSignal };
   const limit = pLimit(vaultConcurrency);
+  const sliceLimit = pLimit(jobSliceConcurrency);
+  const readJobs = async (vaultId: string): Promise<BackupJobState[]> => {
+    const parts = await Promise.all(
+      timeSlices(jobsSince, startedAt).map(([since, until]) =>
+        sliceLimit(() => collect(ports.backups.listJobs(vaultId, { since, until }, options))),
+      ),
+    );
+    // A job starting on a slice's edge is in both slices.
+    const byId = new Map(parts.flat().map((job) => [job.id.toLowerCase(), job]));
+    return [...byId.values()].sort((a, b) => b.startTime.localeCompare(a.startTime));
+  };
 
   const vaults = await Promise.all(
     vaultIds.map((vaultId) =>
@@ -96,7 +123,7 @@ export async function verifyBackups(
           [items, policies, jobs] = await Promise.all([
             collect(ports.backups.listProtectedItems(vaultId, options)),
             collect(ports.backups.listPolicies(vaultId, options)),
-            collect(ports.backups.listJobs(vaultId, { since: jobsSince, until: startedAt }, options)),
+            readJobs(vaultId),
           ]);
         } catch (error) {
           logger.warn("backup vault could not be read", { vaultId, error: describeError(error) });
