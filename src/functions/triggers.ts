@@ -52,10 +52,10 @@ export function registerDeferred(
   let handlers: ((spec: TriggerSpec) => AnyHandler) | undefined;
   registerTriggers(specs, (spec) => {
     let handler: AnyHandler | undefined;
-    return ((input: never, context: never) => {
+    return (input: never, context: never) => {
       handlers ??= loadHandlers();
       handler ??= handlers(spec);
       return handler(input, context);
-    });
+    };
   });
 }

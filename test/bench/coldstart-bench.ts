@@ -51,10 +51,14 @@ interface Load {
 }
 
 function load(bundle: string, kind: "app" | "floor"): Load {
-  const out = execFileSync(process.execPath, ["--import", pathToFileURL(stub).href, "-e", probe, bundle, kind], {
-    encoding: "utf8",
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" },
-  });
+  const out = execFileSync(
+    process.execPath,
+    ["--import", pathToFileURL(stub).href, "-e", probe, bundle, kind],
+    {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production" },
+    },
+  );
   return JSON.parse(out) as Load;
 }
 

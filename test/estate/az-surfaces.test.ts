@@ -180,7 +180,10 @@ describe("the estate as az calls it", () => {
         });
         expect(settings.status).toBe(200);
         expect(at(settings.body, "name")).toBe("appsettings");
-        expect(at(settings.body, "properties", "WEBSITE_RUN_FROM_PACKAGE")).toBe("1");
+        // Each slot runs a release from its versioned package (the slot swap's model).
+        expect(at(settings.body, "properties", "WEBSITE_RUN_FROM_PACKAGE")).toMatch(
+          /\/_packages\/phoenix-web-\d+\.\d+\.\d+\.zip$/,
+        );
       });
     }
 
@@ -245,15 +248,11 @@ describe("the estate as az calls it", () => {
     });
 
     it("answers a write to an unserved type with InvalidResourceType, and one no surface serves yet with 405", async () => {
-      const swap = await call(
-        estate,
-        "POST",
-        `${demoIds.webSite}/slots/staging/slotsswap?api-version=2022-03-01`,
-        {
-          token,
-          body: { targetSlot: "production" },
-        },
-      );
+      // (slotsswap is served now: see slot-swaps; restart is not.)
+      const swap = await call(estate, "POST", `${demoIds.webSite}/restart?api-version=2022-03-01`, {
+        token,
+        body: {},
+      });
       expect(swap.status).toBe(404);
       expect(at(swap.body, "error", "code")).toBe("InvalidResourceType");
       const put = await call(estate, "PUT", `${demoIds.webSite}?api-version=2022-03-01`, {

@@ -461,6 +461,13 @@ describe("maintenance windows (maintenance.sh start / end)", () => {
     expect(status.open).toHaveLength(1);
   });
 
+  it("rehearses with dryRun: nothing opened, nothing queued", async () => {
+    const window = await start({ dryRun: true });
+    expect(window.endNote).toBe("dry run: no window was opened");
+    expect(await windows.listOpen()).toHaveLength(0);
+    expect(queue.peek(queueNames.maintenance)).toHaveLength(0);
+  });
+
   it("refuses a duration out of range, a second window, an unknown environment", async () => {
     expect(await refusal(start({ windowDuration: 0 }))).toMatchObject({
       code: "BadRequest",

@@ -49,13 +49,14 @@ export const maintenanceStart = defineProcedure({
         .default(false)
         .describe("email the environment's recipients (start, planned end, who)"),
       windowDuration: z.number().int().describe("the window's length in minutes"),
-      reason: z.string().trim().min(1).max(500).optional().describe("why: kept in the audit trail"),
     })
     .strict(),
   ports: windowPorts,
   run: (ports, input, context) => startWindow(ports, context, input),
   table: renderWindow,
-  changesEstate: false,
+  // It changes no resource, but it is a change of how the estate is watched: --reason, --dry-run and
+  // --key come from change control's options, and it is in the audit trail.
+  changesEstate: true,
   http: { method: "POST", route: "maintenance", auth: "Ops.Operator", status: 201 },
 });
 

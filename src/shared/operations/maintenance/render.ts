@@ -11,6 +11,7 @@ export function renderWindow(window: MaintenanceWindowRecord): string {
     `Started:     ${window.startedAt} by ${window.openedBy}`,
     `Planned end: ${window.plannedEnd}`,
     ...(window.endedAt ? [`Ended:       ${window.endedAt} (${window.endNote ?? ""})`] : []),
+    ...(!window.endedAt && window.endNote ? [`Note:        ${window.endNote}`] : []),
     `Reason:      ${window.reason}`,
     `Notified:    ${window.notification ? "yes" : "no"}`,
     ...(window.verification

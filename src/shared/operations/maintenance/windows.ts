@@ -41,8 +41,9 @@ function environmentNamed(context: RunContext, name: string) {
 export async function startWindow(
   ports: WindowPorts,
   context: RunContext,
-  input: { environment: string; notification: boolean; windowDuration: number; reason?: string | undefined },
+  input: { environment: string; notification: boolean; windowDuration: number },
 ): Promise<MaintenanceWindowRecord> {
+  const change = context.change?.options;
   const env = environmentNamed(context, input.environment);
   const max = context.policy.maintenance.maxWindowMinutes;
   if (input.windowDuration < 1 || input.windowDuration > max) {
@@ -72,11 +73,12 @@ export async function startWindow(
     endedAt: null,
     openedBy: context.actor,
     endedBy: null,
-    reason: input.reason ?? "planned maintenance",
+    reason: change?.reason ?? "planned maintenance",
     notification: input.notification,
     endNote: null,
     verification: null,
   };
+  if (change?.dryRun) return { ...window, endNote: "dry run: no window was opened" };
   await ports.maintenance.create(window, options);
   // The window ends by itself: a delayed message, so it survives restarts and scale-out.
   await ports.queue.send(
