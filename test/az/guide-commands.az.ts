@@ -173,7 +173,9 @@ describe.skipIf(!az)("the guide's az commands against the local estate", () => {
       const settings = parsed<{ name: string; value: string; slotSetting: boolean }[]>(
         await run("webapp", "config", "appsettings", "list", "-n", demo.webSite, "-g", rg, "-o", "json"),
       );
-      expect(settings).toContainEqual({ name: "WEBSITE_RUN_FROM_PACKAGE", value: "1", slotSetting: false });
+      // The release it runs, and PHOENIX_STAGE, a slot setting (config/slotConfigNames): it stays in a swap.
+      expect(settings).toContainEqual({ name: "APP_VERSION", value: demo.liveVersion, slotSetting: false });
+      expect(settings).toContainEqual({ name: "PHOENIX_STAGE", value: "production", slotSetting: true });
     });
 
     it("az appservice plan show: the plan and its size", async () => {
