@@ -45,8 +45,6 @@ export default tseslint.config(
   ),
   // Telemetry wires OpenTelemetry, the Azure Monitor exporter and the Functions instrumentation.
   layer(["src/shared/telemetry/**/*.ts"], [outerLayers, localStack]),
-  // Telemetry wires OpenTelemetry, the Azure Monitor exporter and the Functions instrumentation.
-  layer(["src/shared/telemetry/**/*.ts"], [outerLayers, localStack]),
   layer(["src/shared/edge/**/*.ts"], [azureSdk, outerLayers, localStack]),
   layer(["src/functions/**/*.ts"], [azureSdk, localStack]),
   layer(
