@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import { z } from "zod";
 import { OpsError } from "../../errors.ts";
 import { priorities } from "../../incidents/model.ts";
@@ -186,13 +187,21 @@ export const alertsWebhook = defineProcedure({
   cli: { hidden: true },
 });
 
+/**
+ * Alert batches processed at once by one instance. The queue trigger's batch size is the host's, for
+ * every queue; steps that mostly wait on Azure (a scaling change following its long-running operation)
+ * want many at once, while alert processing is storage-bound and, run wide, takes the storage and CPU
+ * the webhook needs in a storm. A bound on concurrency, not state: nothing is kept between invocations.
+ */
+const alertBatchesAtOnce = pLimit(4);
+
 export const alertsProcess = defineProcedure({
   name: "alerts process",
   summary: "Turns queued alert deliveries into incidents",
   // Each delivery in the message is checked by the operation, so that one bad entry spoils no other.
   input: z.looseObject({}),
   ports: [...incidentPorts, "maintenance"],
-  run: (ports, input, context) => processAlertBatch(deps(ports, context), input),
+  run: (ports, input, context) => alertBatchesAtOnce(() => processAlertBatch(deps(ports, context), input)),
   changesEstate: false,
   queue: { name: "alerts-process", queue: queueNames.alerts },
   cli: { hidden: true },

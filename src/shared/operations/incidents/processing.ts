@@ -72,7 +72,7 @@ export async function processAlertBatch(
 }
 
 /** How many incidents' deliveries of one message are processed at once. */
-const keysAtOnce = 4;
+const keysAtOnce = 2;
 
 /**
  * Groups a message's deliveries by the incident they belong to (the rule and target of a recognised
