@@ -193,7 +193,7 @@ export const alertsWebhook = defineProcedure({
  * want many at once, while alert processing is storage-bound and, run wide, takes the storage and CPU
  * the webhook needs in a storm. A bound on concurrency, not state: nothing is kept between invocations.
  */
-const alertBatchesAtOnce = pLimit(4);
+const alertBatchesAtOnce = pLimit(2);
 
 export const alertsProcess = defineProcedure({
   name: "alerts process",
