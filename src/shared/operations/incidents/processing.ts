@@ -121,6 +121,12 @@ export async function processAlert(
   if ((await deps.alerts.insertAlert(record)) === "exists") {
     const existing = await deps.alerts.getAlert(key);
     if (existing?.status === "processed") return { incidentId: existing.incidentId, outcome: "duplicate" };
+  } else {
+    // Once per distinct delivery (retries and duplicates are not counted): the alerts-received metric.
+    deps.logger.info("alert received", {
+      rule: record.alert?.rule ?? "(unrecognized)",
+      monitorCondition: record.alert?.condition ?? "unknown",
+    });
   }
   const outcome = record.alert
     ? await applyAlert(deps, record.alert, key)
@@ -298,6 +304,11 @@ async function applyAlert(
   } else {
     await page(deps, incident);
   }
+  deps.logger.info("incident opened", {
+    incidentId: incident.id,
+    severity: incident.priority,
+    environment: incident.environment ?? "none",
+  });
   return { incidentId: incident.id, outcome: "opened" };
 }
 
