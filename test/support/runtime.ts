@@ -4,7 +4,9 @@ import { settingsSchema } from "../../src/shared/config/settings.ts";
 import { type Logger, silentLogger } from "../../src/shared/log.ts";
 import type { PortName, Ports } from "../../src/shared/ports/catalogue.ts";
 import type { Clock } from "../../src/shared/ports/clock.ts";
-import type { RunContext, Trigger } from "../../src/shared/procedures/declaration.ts";
+import type { AnyProcedure, RunContext, Trigger } from "../../src/shared/procedures/declaration.ts";
+import { inputSchemaOf, splitInput } from "../../src/shared/procedures/input-schema.ts";
+import { runContextFor } from "../../src/shared/edge/run-context.ts";
 import type { ProcedureRuntime } from "../../src/shared/procedures/runtime.ts";
 
 /** A runtime over in-memory fakes, as the edges see the composition folder's. */
@@ -52,4 +54,28 @@ export function runContext(
     apiBaseUrl: "https://phoenix-ops.example.net",
     ...extra,
   };
+}
+
+/**
+ * Runs a procedure as an edge does: the registry's schema (change options included) parses the fields,
+ * and the run gets the edge's context, change control bound to the caller when it changes the estate.
+ */
+export async function runAsEdge(
+  procedure: AnyProcedure,
+  runtime: ProcedureRuntime,
+  fields: Record<string, unknown>,
+  trigger: Trigger = "http",
+  actor = "alice@phoenixvc.tech",
+): Promise<unknown> {
+  const { input, change } = splitInput(procedure, inputSchemaOf(procedure).parse(fields));
+  return (await procedure.run(
+    runtime.portsFor(procedure.ports),
+    input,
+    runContextFor(
+      procedure,
+      runtime,
+      { logger: silentLogger, trigger, actor, invocationId: randomUUID() },
+      change,
+    ),
+  )) as unknown;
 }

@@ -1,11 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadPolicyFile } from "../../../src/shared/config/load.ts";
 import type { OpsPolicy } from "../../../src/shared/config/policy.ts";
 import type { ChangeEvent } from "../../../src/shared/change-control/model.ts";
-import { runContextFor } from "../../../src/shared/edge/run-context.ts";
 import { type OpsError, isOpsError } from "../../../src/shared/errors.ts";
-import { silentLogger } from "../../../src/shared/log.ts";
 import {
   backupJobList,
   backupProtectionBackupNow,
@@ -16,13 +13,12 @@ import type { BackupNowResult } from "../../../src/shared/operations/backups/pro
 import type { BackupReport, ItemResult } from "../../../src/shared/operations/backups/report.ts";
 import { renderBackupEmail, renderBackupTable } from "../../../src/shared/operations/backups/render.ts";
 import type { AnyProcedure, Trigger } from "../../../src/shared/procedures/declaration.ts";
-import { inputSchemaOf, splitInput } from "../../../src/shared/procedures/input-schema.ts";
 import type { BackupJobState } from "../../../src/shared/ports/backup-vaults.ts";
 import { FakeBackupVaults, healthyVault } from "../../fakes/backups.ts";
 import { MemoryChangeJournal, MemoryLeases } from "../../fakes/changes.ts";
 import { FakeEmail, FixedClock, MemoryRunHistory } from "../../fakes/index.ts";
 import { MemoryIncidentStore, MemoryWorkQueue } from "../../fakes/incidents.ts";
-import { fakeRuntime } from "../../support/runtime.ts";
+import { fakeRuntime, runAsEdge } from "../../support/runtime.ts";
 
 const base = loadPolicyFile("config/ops-policy.json");
 const prod = base.environments.prod!;
@@ -72,18 +68,7 @@ async function run(procedure: AnyProcedure, fields: Record<string, unknown>, tri
       queue: new MemoryWorkQueue(),
     },
   });
-  const parsed = inputSchemaOf(procedure).parse(fields);
-  const { input, change } = splitInput(procedure, parsed);
-  return (await procedure.run(
-    runtime.portsFor(procedure.ports),
-    input,
-    runContextFor(
-      procedure,
-      runtime,
-      { logger: silentLogger, trigger, actor: "alice@phoenixvc.tech", invocationId: randomUUID() },
-      change,
-    ),
-  )) as unknown;
+  return runAsEdge(procedure, runtime, fields, trigger);
 }
 
 const verify = (fields: Record<string, unknown> = {}) =>

@@ -1,21 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { loadPolicyFile } from "../../../src/shared/config/load.ts";
 import type { OpsPolicy } from "../../../src/shared/config/policy.ts";
-import { runContextFor } from "../../../src/shared/edge/run-context.ts";
 import { OpsError, isOpsError } from "../../../src/shared/errors.ts";
 import { silentLogger } from "../../../src/shared/log.ts";
 import { incidentRecord } from "../../../src/shared/operations/incidents/common.ts";
 import { resolveIncident } from "../../../src/shared/operations/incidents/operators.ts";
 import { scale, scalingAlert, scalingBack } from "../../../src/shared/operations/scaling/declaration.ts";
 import type { AnyProcedure, Trigger } from "../../../src/shared/procedures/declaration.ts";
-import { inputSchemaOf, splitInput } from "../../../src/shared/procedures/input-schema.ts";
 import { queueNames } from "../../../src/shared/ports/work-queue.ts";
 import { MemoryChangeJournal, MemoryLeases } from "../../fakes/changes.ts";
 import { FixedClock } from "../../fakes/index.ts";
 import { MemoryIncidentStore, MemoryWorkQueue } from "../../fakes/incidents.ts";
 import { FakeAutoscale, FakePlans } from "../../fakes/scaling.ts";
-import { fakeRuntime } from "../../support/runtime.ts";
+import { fakeRuntime, runAsEdge } from "../../support/runtime.ts";
 
 const base = loadPolicyFile("config/ops-policy.json");
 const prod = base.environments.prod!;
@@ -57,18 +54,7 @@ async function run(
     clock,
     ports: { plans, autoscale, incidents, outbox: incidents, changes, leases, queue },
   });
-  const parsed = inputSchemaOf(procedure).parse(fields);
-  const { input, change } = splitInput(procedure, parsed);
-  return (await procedure.run(
-    runtime.portsFor(procedure.ports),
-    input,
-    runContextFor(
-      procedure,
-      runtime,
-      { logger: silentLogger, trigger, actor: "alice@phoenixvc.tech", invocationId: randomUUID() },
-      change,
-    ),
-  )) as unknown;
+  return runAsEdge(procedure, runtime, fields, trigger);
 }
 
 const onDemand = (extra: Record<string, unknown> = {}) =>

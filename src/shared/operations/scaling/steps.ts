@@ -1,4 +1,5 @@
 import { canonicalSku } from "../../app-service-skus.ts";
+import { parseResourceId } from "../../azure-ids.ts";
 import { type ChangeRecord, isFinal } from "../../change-control/model.ts";
 import { OpsError } from "../../errors.ts";
 import type { IncidentEvent } from "../../incidents/model.ts";
@@ -306,15 +307,21 @@ async function note(
   );
 }
 
+/** The policy environment a resource lives in (its subscription and resource group), if any. */
 function environmentOfTarget(policy: RunContext["policy"], target: string): string | undefined {
-  const group = resourceGroupOf(target).toLowerCase();
-  const subscription = /\/subscriptions\/([^/]+)/i.exec(target)?.[1]?.toLowerCase();
-  return Object.entries(policy.environments).find(
-    ([, env]) =>
-      env.resourceGroup.toLowerCase() === group && env.subscriptionId.toLowerCase() === subscription,
-  )?.[0];
+  let parsed;
+  try {
+    parsed = parseResourceId(target);
+  } catch {
+    return undefined;
+  }
+  try {
+    return environmentOf(policy, parsed.subscriptionId, parsed.resourceGroup).name;
+  } catch {
+    return undefined;
+  }
 }
 
 function resourceGroupOf(id: string): string {
-  return /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? "";
+  return parseResourceId(id).resourceGroup;
 }
